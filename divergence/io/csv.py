@@ -102,7 +102,7 @@ def _sniff(sample: str) -> str:
         delimiter = _pycsv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
     except _pycsv.Error:
         delimiter = ""
-    if delimiter not in DELIMITERS or delimiter not in first:
+    if len(delimiter) != 1 or delimiter not in DELIMITERS or delimiter not in first:
         counts = {d: first.count(d) for d in DELIMITERS}
         best = max(counts, key=lambda d: counts[d])
         delimiter = best if counts[best] else ","

@@ -117,9 +117,10 @@ class LimitedReader(io.RawIOBase):
         Named in the error message.
     """
 
-    def __init__(self, raw: BinaryIO, limit: int, path: Path) -> None:
+    def __init__(self, raw: BinaryIO, limit: int, path: Path, *, closing: BinaryIO | None = None) -> None:
         super().__init__()
         self._raw = raw
+        self._closing = closing
         self._limit = limit
         self._path = path
         self.count = 0
@@ -155,6 +156,8 @@ class LimitedReader(io.RawIOBase):
     def close(self) -> None:
         try:
             self._raw.close()
+            if self._closing is not None:
+                self._closing.close()
         finally:
             super().close()
 
@@ -201,7 +204,7 @@ def open_log_stream(path: Path, fmt: str, max_bytes: int) -> LimitedReader:
                 "(set DIVERGENCE_MAX_INPUT_BYTES or max_bytes to raise it)"
             )
         raw = handle
-    return LimitedReader(raw, max_bytes, path)
+    return LimitedReader(raw, max_bytes, path, closing=handle)
 
 
 def read_log_bytes(path: Path, fmt: str, max_bytes: int) -> bytes:

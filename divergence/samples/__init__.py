@@ -49,7 +49,7 @@ def write_samples(out: str | Path = "sample_logs", *, seed: int = SEED) -> list[
         for u in p.units:
             frame = simulate_unit(p.name, u.unit, seed=seed)
             path = folder / f"{u.unit}.{p.fmt}"
-            if p.fmt == "xes":
+            if p.fmt.startswith("xes"):
                 write_xes(frame, path, log_name=f"{p.title}: {u.unit}")
             elif p.fmt == "csv":
                 write_csv(frame, path)

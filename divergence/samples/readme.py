@@ -6,9 +6,8 @@ from .spec import EDIT_KINDS, PROCESSES, SEED, ProcessSpec
 
 __all__ = ["render_readme"]
 
-_EXT = {"xes": "xes", "csv": "csv", "parquet": "parquet"}
 _FORMAT_NOTE = {
-    "xes": "XES 1849-2016; trace `concept:name`; event `concept:name`, `time:timestamp` "
+    "xes.gz": "gzip-compressed XES 1849-2016 (to keep the folder small); trace `concept:name`; event `concept:name`, `time:timestamp` "
     "(UTC, `+00:00`), `org:resource`, `org:role`, `lifecycle:transition` = complete",
     "csv": "CSV, UTF-8, columns `case_id,activity,timestamp,resource,role`; ISO 8601 UTC timestamps ending in `Z`",
     "parquet": "Parquet (zstd), columns `case:concept:name`, `concept:name`, "
@@ -47,7 +46,7 @@ def render_readme() -> str:
         "|---|---|---|---|",
     ]
     for p in PROCESSES.values():
-        out.append(f"| `{p.name}/` | {p.title} | {_FORMAT_NOTE[p.fmt]} | `<unit>.{_EXT[p.fmt]}` (9) |")
+        out.append(f"| `{p.name}/` | {p.title} | {_FORMAT_NOTE[p.fmt]} | `<unit>.{p.fmt}` (9) |")
     out += [
         "| `targets/` | BPMN 2.0 models of the three standards | `hr.bpmn`, `finance.bpmn`, `procurement.bpmn` | 3 |",
         "",
@@ -82,8 +81,8 @@ def render_readme() -> str:
 
 
 def _process_section(p: ProcessSpec) -> list[str]:
-    out = [f"## {p.title} (`{p.name}/`, {p.fmt.upper()})", "", "Standard (target) process:", ""]
-    par = {a: b for a, b in p.parallel}
+    out = [f"## {p.title} (`{p.name}/`, `.{p.fmt}`)", "", "Standard (target) process:", ""]
+    par = {a: b for a, b in p.parallel} | {b: a for a, b in p.parallel}
     for i, s in enumerate(p.steps, 1):
         extra = ""
         if s.optional < 1.0:

@@ -100,7 +100,7 @@ class UnitSpec:
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    """A process: its standard, file format, case-id prefix and units.
+    """A process: its standard, file format (``fmt`` is the file extension), case-id prefix and units.
 
     ``steps`` is the standard in order; ``parallel`` names pairs of adjacent
     steps that the standard does in either order (a parallel gateway).
@@ -346,17 +346,17 @@ _SINGLETONS = ("moj_prisons", "moj_probation", "moj_courts", "mod", "hmrc")
 
 PROCESSES: dict[str, ProcessSpec] = {
     "hr": ProcessSpec(
-        name="hr", title="HR joiner onboarding", fmt="xes", prefix="HR",
-        steps=_HR_STEPS, units=_units(0.6, _HR_EDITS, _NOISE),
+        name="hr", title="HR joiner onboarding", fmt="xes.gz", prefix="HR",
+        steps=_HR_STEPS, units=_units(1.0, _HR_EDITS, _NOISE),
         parallel=(("Set up payroll", "Provision IT"),), families=_families(*_SINGLETONS),
     ),
     "finance": ProcessSpec(
         name="finance", title="Invoice to payment", fmt="csv", prefix="FIN",
-        steps=_FIN_STEPS, units=_units(1.2, _FIN_EDITS, _NOISE), families=_families(*_SINGLETONS),
+        steps=_FIN_STEPS, units=_units(1.0, _FIN_EDITS, _NOISE), families=_families(*_SINGLETONS),
     ),
     "procurement": ProcessSpec(
         name="procurement", title="Requisition to payment", fmt="parquet", prefix="PRC",
-        steps=_PRC_STEPS, units=_units(1.1, _PRC_EDITS, _NOISE),
+        steps=_PRC_STEPS, units=_units(1.2, _PRC_EDITS, _NOISE),
         parallel=(("Receive goods", "Receive invoice"),), families=_families(*_SINGLETONS),
     ),
 }

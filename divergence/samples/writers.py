@@ -6,6 +6,7 @@ Every writer produces the same bytes for the same input, so a regenerated
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -19,7 +20,10 @@ __all__ = ["write_xes", "write_csv", "write_parquet", "bpmn_xml", "write_bpmn"]
 
 
 def write_xes(frame: pd.DataFrame, path: str | Path, *, log_name: str) -> None:
-    """Write a canonical frame as an XES 1849-2016 log, one trace per case, in frame order."""
+    """Write a canonical frame as an XES 1849-2016 log, one trace per case, in frame order.
+
+    A ``path`` ending in ``.gz`` is gzip-compressed (deterministically).
+    """
     ts = _iso(frame["timestamp"], "+00:00")
     lines = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
@@ -52,7 +56,14 @@ def write_xes(frame: pd.DataFrame, path: str | Path, *, log_name: str) -> None:
     if prev is not None:
         lines.append("</trace>")
     lines.append("</log>")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    path = Path(path)
+    if path.name.endswith(".gz"):
+        # mtime=0 and no file name in the header: the same bytes on every run
+        with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+            gz.write(data)
+    else:
+        path.write_bytes(data)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

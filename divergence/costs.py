@@ -1,0 +1,585 @@
+"""Price a unit's harmonisation backlog in pounds and person-days, with ranges.
+
+A :class:`CostModel` holds about ten planning parameters, each a
+low / central / high :class:`Range`, read from a TOML file by
+:func:`load_cost_model` (the packaged defaults are documented in
+``docs/cost_model.md``). :func:`price_unit` turns one unit's change items
+into a one-off cost, the effort in person-days, the yearly effect on running
+cost and the payback time; :func:`price_group` adds units up for a family or
+a process; :func:`total_cost` is the fast central total used to choose a
+target automatically.
+
+Every figure is computed three times, with all parameters at their low,
+central and high values. Sign convention: ``annual_effect_gbp`` is positive
+for a saving per year, negative for an added running cost.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from .changes import CHANGE_KINDS, ChangeItem
+from .errors import OptionError
+from .profile import UnitProfile
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "Range",
+    "CostModel",
+    "UnitCost",
+    "GroupCost",
+    "load_cost_model",
+    "price_unit",
+    "price_group",
+    "total_cost",
+    "LEVELS",
+    "ITEM_COLUMNS",
+]
+
+#: The three scenarios every figure is computed for.
+LEVELS = ("low", "central", "high")
+
+#: Columns of :attr:`UnitCost.items`, in order.
+ITEM_COLUMNS = (
+    "kind",
+    "activities",
+    "cases",
+    "share",
+    "cases_per_year",
+    "occurrences",
+    "staff",
+    "cost_gbp",
+    "cost_low_gbp",
+    "cost_high_gbp",
+    "effort_days",
+    "annual_effect_gbp",
+)
+
+#: Separator of a change item's activities in :attr:`UnitCost.items`.
+ACTIVITY_JOIN = " → "
+
+# parameter -> (shape, upper bound, what it is, unit); shape is "range",
+# "scalar" (one number only) or "kinds" (a table of ranges by change kind)
+_PARAMETERS: dict[str, tuple[str, float, str, str]] = {
+    "hours_per_day": ("scalar", math.inf, "length of a person-day", "hours"),
+    "hourly_rate_gbp": ("range", math.inf, "loaded hourly cost of operational staff", "£/hour"),
+    "change_day_rate_gbp": ("range", math.inf, "loaded day rate of the change team", "£/day"),
+    "redesign_days": ("kinds", math.inf, "redesign effort per change item", "person-days"),
+    "retraining_hours_per_staff": (
+        "range", math.inf, "retraining per affected staff member per change item", "hours"),
+    "migration_overhead_days": ("range", math.inf, "fixed migration overhead per unit", "person-days"),
+    "default_step_minutes": ("range", math.inf, "staff effort per step without start times", "minutes"),
+    "rework_avoided_share": ("range", 1.0, "share of a repeat's effort saved by removing rework", "share"),
+    "reorder_saving_share": ("range", 1.0, "share of two steps' effort saved by a reorder", "share"),
+}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A low / central / high triple; reads like a mapping too.
+
+    ``r["central"]``, ``dict(r)`` and :meth:`as_dict` all work, so a range
+    drops straight into ``summary.json``. Payback ranges may hold ``None``
+    (never pays back).
+    """
+
+    low: float | None
+    central: float | None
+    high: float | None
+
+    def __getitem__(self, level: str) -> float | None:
+        if level not in LEVELS:
+            raise KeyError(level)
+        return getattr(self, level)
+
+    def keys(self) -> tuple[str, ...]:
+        return LEVELS
+
+    def as_dict(self) -> dict[str, float | None]:
+        """``{"low": ..., "central": ..., "high": ...}``."""
+        return {k: getattr(self, k) for k in LEVELS}
+
+    @classmethod
+    def of(cls, value: float) -> Range:
+        """The range whose three values equal ``value``."""
+        return cls(value, value, value)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Planning parameters of the cost model; load with :func:`load_cost_model`.
+
+    Attributes
+    ----------
+    hourly_rate_gbp : Range
+        Fully loaded cost of one productive hour of operational staff (£).
+    change_day_rate_gbp : Range
+        Loaded day rate of the change team doing the redesign (£).
+    redesign_days : Mapping[str, Range]
+        Change-team person-days per change item, by kind (add, drop,
+        reorder, rework).
+    retraining_hours_per_staff : Range
+        Hours of retraining per affected staff member per change item.
+    migration_overhead_days : Range
+        Fixed change-team person-days per unit with at least one change.
+    default_step_minutes : Range
+        Staff minutes per step execution where no service time was observed.
+    rework_avoided_share : Range
+        Share in [0, 1] of a repeated execution's effort saved per rework
+        removed.
+    reorder_saving_share : Range
+        Share in [0, 1] of the two steps' effort saved per reordered case.
+    hours_per_day : float, default 7.4
+        Hours in a person-day.
+    source : str
+        Where the values came from (file names), for the report.
+    """
+
+    hourly_rate_gbp: Range
+    change_day_rate_gbp: Range
+    redesign_days: Mapping[str, Range]
+    retraining_hours_per_staff: Range
+    migration_overhead_days: Range
+    default_step_minutes: Range
+    rework_avoided_share: Range
+    reorder_saving_share: Range
+    hours_per_day: float = 7.4
+    source: str = "packaged defaults"
+
+    def table(self) -> pd.DataFrame:
+        """The parameters as a frame: parameter, low, central, high, unit, meaning."""
+        rows = []
+        for name, (shape, _, meaning, unit) in _PARAMETERS.items():
+            value = getattr(self, name)
+            if shape == "scalar":
+                rows.append((name, value, value, value, unit, meaning))
+            elif shape == "kinds":
+                for kind in CHANGE_KINDS:
+                    r = value[kind]
+                    rows.append((f"{name}.{kind}", r.low, r.central, r.high, unit, f"{meaning} ({kind})"))
+            else:
+                rows.append((name, value.low, value.central, value.high, unit, meaning))
+        return pd.DataFrame(rows, columns=["parameter", "low", "central", "high", "unit", "meaning"])
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """What harmonising one unit onto the target costs and saves.
+
+    Attributes
+    ----------
+    unit : str
+    cost_gbp : Range
+        One-off cost (£): redesign and retraining of every change item plus
+        the unit's migration overhead; exactly 0 without change items.
+    effort_days : Range
+        The same one-off work in person-days.
+    annual_effect_gbp : Range
+        Effect on running cost per year (£); positive = saving, negative =
+        added cost. Ordered low <= central <= high.
+    payback_months : Range
+        One-off cost over the monthly saving; ``None`` where the running
+        effect is not a saving (never pays back). ``low`` pairs the lowest
+        cost with the highest saving, ``high`` the highest cost with the
+        lowest saving.
+    overhead_gbp : Range
+        The migration overhead part of ``cost_gbp``.
+    items : DataFrame
+        One row per change item, columns :data:`ITEM_COLUMNS`, sorted by
+        ``cost_gbp`` descending, then kind, then activities. Item costs
+        exclude the migration overhead.
+    """
+
+    unit: str
+    cost_gbp: Range
+    effort_days: Range
+    annual_effect_gbp: Range
+    payback_months: Range
+    overhead_gbp: Range
+    items: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class GroupCost:
+    """Sum over units (a family or a process) of their :class:`UnitCost`.
+
+    Attributes
+    ----------
+    units : tuple of str
+        Sorted unit names.
+    total_cost_gbp, effort_days, annual_effect_gbp : Range
+        Sums of the units' ranges, level by level.
+    payback_months : Range
+        Computed from the summed cost and effect, as for a unit.
+    table : DataFrame
+        One row per unit: unit, cost_low_gbp, cost_gbp, cost_high_gbp,
+        effort_days, annual_effect_gbp, payback_months (central values
+        where not named otherwise); sorted by unit.
+    items : DataFrame
+        Every unit's items with a leading ``unit`` column, sorted by
+        ``cost_gbp`` descending, then unit, kind, activities.
+    """
+
+    units: tuple[str, ...]
+    total_cost_gbp: Range
+    effort_days: Range
+    annual_effect_gbp: Range
+    payback_months: Range
+    table: pd.DataFrame
+    items: pd.DataFrame
+
+
+def load_cost_model(path: str | Path | None = None) -> CostModel:
+    """Read a cost model: the packaged defaults, overridden by a TOML file.
+
+    Parameters
+    ----------
+    path : str or Path or None, default None
+        A TOML file setting any subset of the parameters (see
+        ``divergence/data/cost_model.toml``). A parameter is a number (low =
+        central = high) or a table ``{ low = .., central = .., high = .. }``;
+        ``redesign_days`` is a table of such values by change kind;
+        ``hours_per_day`` is a single number. None gives the defaults.
+
+    Returns
+    -------
+    CostModel
+
+    Raises
+    ------
+    OptionError
+        The file is missing or not valid TOML, or has an unknown key, a
+        value that is not a number, is negative, has low > central > high,
+        or is a share above 1. The message names the file and the key.
+    """
+    default_src = resources.files("divergence") / "data" / "cost_model.toml"
+    values = _parse(tomllib.loads(default_src.read_text(encoding="utf-8")), "packaged cost_model.toml")
+    source = "packaged defaults"
+    if path is not None:
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise OptionError(f"{p}: cost model file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OptionError(f"{p}: cannot read cost model file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise OptionError(f"{p}: not valid TOML ({exc})") from None
+        user = _parse(raw, str(p))
+        kinds = {**values["redesign_days"], **user.pop("redesign_days", {})}
+        values = {**values, **user, "redesign_days": kinds}
+        source = f"{p} over packaged defaults"
+    values["redesign_days"] = MappingProxyType(dict(values["redesign_days"]))
+    return CostModel(**values, source=source)
+
+
+def price_unit(
+    profile: UnitProfile,
+    changes: list[ChangeItem],
+    model: CostModel,
+    *,
+    step_effort_s: Mapping[str, float] | None = None,
+) -> UnitCost:
+    """Price one unit's change items.
+
+    Per change item, one-off cost = ``redesign_days[kind]`` ×
+    ``change_day_rate_gbp`` + ``staff`` × ``retraining_hours_per_staff`` ×
+    ``hourly_rate_gbp``; the unit adds ``migration_overhead_days`` ×
+    ``change_day_rate_gbp`` once if it has at least one item. Effort in
+    person-days counts the same work (retraining hours over
+    ``hours_per_day``).
+
+    Yearly running effect per item, with executions per year =
+    ``cases_per_year`` × max(1, ``occurrences`` / ``cases``) and step effort
+    in hours × ``hourly_rate_gbp``: drop saves the step's executions; rework
+    saves ``rework_avoided_share`` of the repeated executions; add costs the
+    new step's executions; reorder saves ``reorder_saving_share`` (default
+    0) of both steps' executions.
+
+    Parameters
+    ----------
+    profile : UnitProfile
+        The unit's profile; its ``activities.median_service_s`` (when
+        positive and finite) is the effort of a step.
+    changes : list of ChangeItem
+        The unit's backlog; empty for a unit already on the target.
+    model : CostModel
+    step_effort_s : Mapping[str, float], optional
+        Effort per execution in seconds by activity, taking precedence over
+        the profile (e.g. the target unit's times for steps this unit must
+        add). Steps found in neither use ``default_step_minutes``.
+
+    Returns
+    -------
+    UnitCost
+    """
+    effort_s = _observed_effort(profile)
+    if step_effort_s:
+        effort_s.update(
+            {str(a): float(s) for a, s in step_effort_s.items() if math.isfinite(float(s)) and float(s) >= 0}
+        )
+    scenarios = {level: _scenario(model, level) for level in LEVELS}
+    per_item = {level: [_price_item(c, prm, effort_s) for c in changes] for level, prm in scenarios.items()}
+    overhead = {
+        level: (prm.overhead_days * prm.day_rate, prm.overhead_days) if changes else (0.0, 0.0)
+        for level, prm in scenarios.items()
+    }
+    cost = Range(*(sum(i[0] for i in per_item[lv]) + overhead[lv][0] for lv in LEVELS))
+    days = Range(*(sum(i[1] for i in per_item[lv]) + overhead[lv][1] for lv in LEVELS))
+    effect = Range(*sorted(sum(i[2] for i in per_item[lv]) for lv in LEVELS))
+    items = _items_frame(changes, per_item)
+    return UnitCost(
+        unit=profile.unit,
+        cost_gbp=cost,
+        effort_days=days,
+        annual_effect_gbp=effect,
+        payback_months=_payback(cost, effect),
+        overhead_gbp=Range(*(overhead[lv][0] for lv in LEVELS)),
+        items=items,
+    )
+
+
+def price_group(unit_costs: Iterable[UnitCost]) -> GroupCost:
+    """Add up the costs of several units (a family, a process).
+
+    Parameters
+    ----------
+    unit_costs : iterable of UnitCost
+
+    Returns
+    -------
+    GroupCost
+        Level-by-level sums (all units at low parameters, at central, at
+        high); payback from the sums. An empty iterable gives zeros.
+    """
+    costs = sorted(unit_costs, key=lambda u: u.unit)
+
+    def total(attr: str) -> Range:
+        return Range(*(float(sum(getattr(u, attr)[lv] for u in costs)) for lv in LEVELS))
+
+    cost, days, effect = total("cost_gbp"), total("effort_days"), total("annual_effect_gbp")
+    table = pd.DataFrame(
+        {
+            "unit": [u.unit for u in costs],
+            "cost_low_gbp": [u.cost_gbp.low for u in costs],
+            "cost_gbp": [u.cost_gbp.central for u in costs],
+            "cost_high_gbp": [u.cost_gbp.high for u in costs],
+            "effort_days": [u.effort_days.central for u in costs],
+            "annual_effect_gbp": [u.annual_effect_gbp.central for u in costs],
+            "payback_months": [u.payback_months.central for u in costs],
+        }
+    )
+    table = table.astype({c: float for c in table.columns if c not in ("unit", "payback_months")})
+    frames = [u.items.assign(unit=u.unit)[["unit", *ITEM_COLUMNS]] for u in costs if len(u.items)]
+    if frames:
+        items = pd.concat(frames, ignore_index=True)
+        items = items.sort_values(
+            ["cost_gbp", "unit", "kind", "activities"], ascending=[False, True, True, True], kind="stable"
+        ).reset_index(drop=True)
+    else:
+        items = _items_frame([], {lv: [] for lv in LEVELS}).assign(unit=pd.Series(dtype=object))
+        items = items[["unit", *ITEM_COLUMNS]]
+    return GroupCost(
+        units=tuple(u.unit for u in costs),
+        total_cost_gbp=cost,
+        effort_days=days,
+        annual_effect_gbp=effect,
+        payback_months=_payback(cost, effect),
+        table=table,
+        items=items,
+    )
+
+
+def total_cost(
+    changes_by_unit: Mapping[str, list[ChangeItem]],
+    profiles: Mapping[str, UnitProfile] | None,
+    model: CostModel,
+) -> float:
+    """Central one-off cost (£) of harmonising every unit: a target's price.
+
+    Equal to the sum of ``price_unit(...).cost_gbp.central`` but without
+    building frames, so it is cheap enough to call once per candidate
+    target.
+
+    Parameters
+    ----------
+    changes_by_unit : Mapping[str, list of ChangeItem]
+        Each unit's backlog against one candidate target.
+    profiles : Mapping[str, UnitProfile] or None
+        The units' profiles. The one-off cost does not depend on them in
+        this model; they are accepted so callers need not change if it does.
+    model : CostModel
+
+    Returns
+    -------
+    float
+    """
+    prm = _scenario(model, "central")
+    out = 0.0
+    for changes in changes_by_unit.values():
+        if changes:
+            out += prm.overhead_days * prm.day_rate
+            out += sum(_one_off(c, prm)[0] for c in changes)
+    return float(out)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Scenario(NamedTuple):
+    hourly: float
+    day_rate: float
+    redesign: dict[str, float]
+    retrain_h: float
+    overhead_days: float
+    step_s: float
+    rework_share: float
+    reorder_share: float
+    hours_per_day: float
+
+
+def _scenario(model: CostModel, level: str) -> _Scenario:
+    return _Scenario(
+        hourly=float(model.hourly_rate_gbp[level]),
+        day_rate=float(model.change_day_rate_gbp[level]),
+        redesign={k: float(r[level]) for k, r in model.redesign_days.items()},
+        retrain_h=float(model.retraining_hours_per_staff[level]),
+        overhead_days=float(model.migration_overhead_days[level]),
+        step_s=float(model.default_step_minutes[level]) * 60.0,
+        rework_share=float(model.rework_avoided_share[level]),
+        reorder_share=float(model.reorder_saving_share[level]),
+        hours_per_day=float(model.hours_per_day),
+    )
+
+
+def _one_off(item: ChangeItem, prm: _Scenario) -> tuple[float, float]:
+    """(£, person-days) of redesigning one item and retraining its staff."""
+    redesign = prm.redesign[item.kind]
+    retrain_h = max(int(item.staff), 0) * prm.retrain_h
+    return redesign * prm.day_rate + retrain_h * prm.hourly, redesign + retrain_h / prm.hours_per_day
+
+
+def _price_item(item: ChangeItem, prm: _Scenario, effort_s: Mapping[str, float]) -> tuple[float, float, float]:
+    """(one-off £, person-days, annual effect £) of one item in one scenario."""
+    cost, days = _one_off(item, prm)
+    ratio = item.occurrences / item.cases if item.cases > 0 else 1.0
+    per_year = max(float(item.cases_per_year), 0.0) * max(1.0, ratio)
+    hours = sum(effort_s.get(a, prm.step_s) for a in item.activities) / 3600.0
+    sign = {
+        "drop": 1.0,
+        "rework": prm.rework_share,
+        "add": -1.0,
+        "reorder": prm.reorder_share,
+    }[item.kind]
+    return cost, days, sign * per_year * hours * prm.hourly
+
+
+def _observed_effort(profile: UnitProfile) -> dict[str, float]:
+    acts = profile.activities
+    if "median_service_s" not in acts.columns or len(acts) == 0:
+        return {}
+    s = pd.to_numeric(acts["median_service_s"], errors="coerce").to_numpy(dtype=float)
+    return {str(a): float(v) for a, v in zip(acts["activity"], s) if math.isfinite(v) and v > 0}
+
+
+def _payback(cost: Range, effect: Range) -> Range:
+    def months(c: float, saving: float) -> float | None:
+        return float(c) / (saving / 12.0) if saving > 0 else None
+
+    return Range(
+        months(cost.low, effect.high), months(cost.central, effect.central), months(cost.high, effect.low)
+    )
+
+
+def _items_frame(changes: list[ChangeItem], per_item: Mapping[str, list[tuple[float, float, float]]]) -> pd.DataFrame:
+    df = pd.DataFrame(
+        {
+            "kind": pd.Series([c.kind for c in changes], dtype=object),
+            "activities": pd.Series([ACTIVITY_JOIN.join(c.activities) for c in changes], dtype=object),
+            "cases": pd.Series([c.cases for c in changes], dtype="int64"),
+            "share": pd.Series([c.share for c in changes], dtype=float),
+            "cases_per_year": pd.Series([c.cases_per_year for c in changes], dtype=float),
+            "occurrences": pd.Series([c.occurrences for c in changes], dtype="int64"),
+            "staff": pd.Series([c.staff for c in changes], dtype="int64"),
+            "cost_gbp": pd.Series([i[0] for i in per_item["central"]], dtype=float),
+            "cost_low_gbp": pd.Series([i[0] for i in per_item["low"]], dtype=float),
+            "cost_high_gbp": pd.Series([i[0] for i in per_item["high"]], dtype=float),
+            "effort_days": pd.Series([i[1] for i in per_item["central"]], dtype=float),
+            "annual_effect_gbp": pd.Series([i[2] for i in per_item["central"]], dtype=float),
+        }
+    )
+    return df.sort_values(
+        ["cost_gbp", "kind", "activities"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _parse(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Validate a TOML document's parameters; return {name: Range | float | {kind: Range}}."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _PARAMETERS:
+            raise OptionError(
+                f"{source}: unknown cost model key {key!r}; valid: {', '.join(_PARAMETERS)}"
+            )
+        shape, upper, _, _ = _PARAMETERS[key]
+        if shape == "scalar":
+            x = _number(value, source, key)
+            if x <= 0:
+                raise OptionError(f"{source}: key {key!r} must be above 0, got {x:g}")
+            out[key] = x
+        elif shape == "kinds":
+            if not isinstance(value, Mapping):
+                raise OptionError(f"{source}: key {key!r} must be a table of change kinds ({', '.join(CHANGE_KINDS)})")
+            kinds = {}
+            for kind, v in value.items():
+                if kind not in CHANGE_KINDS:
+                    raise OptionError(
+                        f"{source}: unknown change kind {key}.{kind}; valid: {', '.join(CHANGE_KINDS)}"
+                    )
+                kinds[kind] = _range(v, source, f"{key}.{kind}", upper)
+            out[key] = kinds
+        else:
+            out[key] = _range(value, source, key, upper)
+    return out
+
+
+def _range(value: Any, source: str, key: str, upper: float) -> Range:
+    if isinstance(value, Mapping):
+        if set(value) != set(LEVELS):
+            raise OptionError(
+                f"{source}: key {key!r} must be a number or a table with exactly low, central, high"
+            )
+        r = Range(*(_number(value[lv], source, f"{key}.{lv}") for lv in LEVELS))
+    else:
+        r = Range.of(_number(value, source, key))
+    if not r.low <= r.central <= r.high:
+        raise OptionError(f"{source}: key {key!r} needs low <= central <= high, got {r.low:g}, {r.central:g}, {r.high:g}")
+    if r.low < 0:
+        raise OptionError(f"{source}: key {key!r} must not be negative, got {r.low:g}")
+    if r.high > upper:
+        raise OptionError(f"{source}: key {key!r} is a share and must be at most {upper:g}, got {r.high:g}")
+    return r
+
+
+def _number(value: Any, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise OptionError(f"{source}: key {key!r} must be a number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise OptionError(f"{source}: key {key!r} must be a finite number, got {value!r}")
+    if x < 0:
+        raise OptionError(f"{source}: key {key!r} must not be negative, got {x:g}")
+    return x

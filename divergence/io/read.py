@@ -1,0 +1,199 @@
+"""``read_logs``: find the log files, read each, and combine canonical events."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from divergence import schema
+from divergence.errors import InputError
+from divergence.io.clean import canonical_events
+from divergence.io.columns import detect_columns, wanted_xes_keys
+from divergence.io.csv import read_csv
+from divergence.io.parquet import read_parquet
+from divergence.io.safety import (
+    default_max_bytes,
+    file_sha256,
+    log_format,
+    strip_log_suffix,
+)
+from divergence.io.xes import read_xes
+
+__all__ = ["read_logs"]
+
+PathArg = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    fmt: str
+    process: str | None  # from the first-level sub-folder of a walked folder
+
+
+def read_logs(
+    paths: PathArg | Sequence[PathArg],
+    *,
+    case_id_key: str | None = None,
+    activity_key: str | None = None,
+    timestamp_key: str | None = None,
+    resource_key: str | None = None,
+    unit_key: str | None = None,
+    process_key: str | None = None,
+    max_bytes: int | None = None,
+) -> pd.DataFrame:
+    """Read event logs (XES, CSV, Parquet; files or folders) into canonical events.
+
+    Parameters
+    ----------
+    paths : str, PathLike or a list of them
+        Log files and folders. Folders are walked recursively in sorted
+        order; hidden files and files that are not logs (``.md``, ``.bpmn``,
+        ...) are skipped there. Logs: ``.xes``, ``.xes.gz``, ``.csv``,
+        ``.csv.gz``, ``.parquet``, ``.pq``.
+    case_id_key, activity_key, timestamp_key, resource_key, unit_key, process_key : str, optional
+        Column (or XES attribute; ``case:<key>`` for trace attributes) of each
+        role; default: detected from pm4py and common names.
+    max_bytes : int, optional
+        Largest decompressed size of one file. Default: the environment
+        variable ``DIVERGENCE_MAX_INPUT_BYTES``, else 4 GiB (``DEFAULT_MAX_BYTES``).
+
+    Returns
+    -------
+    DataFrame
+        Columns process, unit, case, activity, timestamp (``datetime64[ns, UTC]``),
+        resource, then ``start_timestamp`` when lifecycle start events were
+        folded, then the other attributes under their names. Sorted by process,
+        unit, case, timestamp and read order. ``attrs["sources"]`` lists
+        ``{"path", "sha256", "format", "events"}`` per file in read order.
+
+        The unit of an event is its unit column, else its file name without
+        log extensions. Its process is its process column, else the name of
+        the first-level sub-folder of a walked input folder holding the file,
+        else the parent folder name of the first input file.
+
+    Raises
+    ------
+    InputError
+        A path is missing, unreadable, not a log or not what its extension
+        says, too large, malformed or unsafe (XML entities); a folder holds no logs.
+    ColumnError
+        A required column is missing or ambiguous.
+    TimestampError
+        A timestamp cannot be parsed.
+    EmptyLogError
+        A file holds no events (after cleaning).
+    """
+    limit = default_max_bytes() if max_bytes is None else int(max_bytes)
+    keys = {
+        schema.CASE: case_id_key,
+        schema.ACTIVITY: activity_key,
+        schema.TIMESTAMP: timestamp_key,
+        schema.RESOURCE: resource_key,
+        schema.UNIT: unit_key,
+        schema.PROCESS: process_key,
+    }
+    sources = _find_sources(paths)
+    fallback_process = sources[0].path.resolve().parent.name or "process"
+    frames = []
+    records = []
+    for source in sources:
+        raw = _read_raw(source, keys, limit)
+        roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
+        events = canonical_events(
+            raw,
+            roles,
+            source.path,
+            unit=strip_log_suffix(source.path),
+            process=source.process or fallback_process,
+        )
+        frames.append(events)
+        records.append(
+            {
+                "path": str(source.path),
+                "sha256": file_sha256(source.path),
+                "format": source.fmt,
+                "events": len(events),
+            }
+        )
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
+    frame = _sort(frame)
+    frame.attrs["sources"] = records
+    return frame
+
+
+def _find_sources(paths: PathArg | Sequence[PathArg]) -> list[_Source]:
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    items = [Path(p) for p in paths]
+    if not items:
+        raise InputError("no input: give at least one log file or folder")
+    sources: list[_Source] = []
+    for item in items:
+        if item.is_dir():
+            found = _walk(item)
+            if not found:
+                raise InputError(
+                    f"{item}: folder holds no event logs (.xes, .xes.gz, .csv, .csv.gz, .parquet, .pq)"
+                )
+            sources.extend(found)
+        elif item.exists():
+            fmt = log_format(item)
+            if fmt is None:
+                raise InputError(
+                    f"{item}: unknown file type; expected .xes, .xes.gz, .csv, .csv.gz, .parquet or .pq"
+                )
+            sources.append(_Source(item, fmt, None))
+        elif item.is_symlink():
+            raise InputError(f"{item}: broken symbolic link")
+        else:
+            raise InputError(f"{item}: no such file or folder")
+    return sources
+
+
+def _walk(root: Path) -> list[_Source]:
+    found: list[_Source] = []
+
+    def fail(exc: OSError) -> None:
+        raise InputError(f"{exc.filename}: cannot read the folder ({exc.strerror})")
+
+    for folder, dirs, files in os.walk(root, onerror=fail):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        here = Path(folder)
+        relative = here.relative_to(root).parts
+        process = relative[0] if relative else None
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            fmt = log_format(path)
+            if fmt is None:
+                continue
+            if not os.access(path, os.R_OK) or not path.exists():
+                raise InputError(f"{path}: cannot read the file (permission denied or broken link)")
+            found.append(_Source(path, fmt, process))
+    return found
+
+
+def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.DataFrame:
+    if source.fmt == "csv":
+        return read_csv(source.path, max_bytes=limit)
+    if source.fmt == "parquet":
+        return read_parquet(source.path, max_bytes=limit)
+    event_keys, trace_keys = wanted_xes_keys(keys)
+    return read_xes(source.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=limit)
+
+
+def _sort(frame: pd.DataFrame) -> pd.DataFrame:
+    order = np.arange(len(frame))
+    keyed = frame.drop(columns="_row").assign(_order=order)
+    keyed = keyed.sort_values(
+        [schema.PROCESS, schema.UNIT, schema.CASE, schema.TIMESTAMP, "_order"], kind="stable"
+    )
+    return keyed.drop(columns="_order").reset_index(drop=True)
+

@@ -1,0 +1,410 @@
+"""``analyse()``: the whole flow from log files to an :class:`AnalysisResult`.
+
+read -> profile -> measures -> families -> target -> alignments -> change
+items -> costs -> waves. The library never prints: progress goes to an
+optional callback ``progress(stage, done, total)``, warnings through
+:mod:`warnings` (category :class:`~divergence.errors.DivergenceWarning`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import DivergenceWarning, OptionError
+from .profile import UnitProfile, profile_units
+from .progress import ProgressFn, no_progress
+from .result import AnalysisResult, ProcessResult
+
+__all__ = ["analyse", "analyse_events", "default_inputs", "parse_targets", "MODEL_SUFFIXES"]
+
+MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
+
+
+def default_inputs() -> Path:
+    """The bundled sample logs: ``./sample_logs`` or the one beside the package."""
+    for cand in (Path.cwd() / "sample_logs", Path(__file__).resolve().parent.parent / "sample_logs"):
+        if cand.is_dir():
+            return cand
+    raise OptionError("no INPUT given and no sample_logs/ folder found; name the logs to analyse")
+
+
+def analyse(
+    inputs: str | Path | Sequence[str | Path] | None = None,
+    *,
+    case_id_key: str | None = None,
+    activity_key: str | None = None,
+    timestamp_key: str | None = None,
+    resource_key: str | None = None,
+    unit_key: str | None = None,
+    process_key: str | None = None,
+    target: str | Sequence[str] | None = None,
+    families: int | str = "auto",
+    cost_model: str | Path | None = None,
+    weights: str | dict[str, float] | None = None,
+    noise_threshold: float = 0.2,
+    bootstrap: int = 50,
+    seed: int = 0,
+    pseudonymise: bool = False,
+    key: str | bytes | None = None,
+    min_cases: int = 1,
+    progress: ProgressFn = no_progress,
+) -> AnalysisResult:
+    """Analyse event logs: divergence, families and harmonisation per process.
+
+    Parameters
+    ----------
+    inputs : path or list of paths, optional
+        Log files (XES, CSV, Parquet) and folders. Default: the bundled
+        ``sample_logs/``.
+    case_id_key, activity_key, timestamp_key, resource_key, unit_key, process_key : str, optional
+        Column names; detected automatically when not given.
+    target : str or list of str, optional
+        ``auto``, a unit name, or a model file; ``PROCESS=SPEC`` for one
+        process. When not given: where an input folder has
+        ``targets/<process>.bpmn`` (or .pnml/.ptml), that model is the
+        target of that process, and ``auto`` elsewhere.
+    families : "auto" or int
+        Number of process families per process.
+    cost_model : path, optional
+        TOML file overriding the default cost model.
+    weights : dict or "name=w,..." string, optional
+        Weights of the combined measure.
+    noise_threshold : float, default 0.2
+        Noise threshold of model discovery.
+    bootstrap : int, default 50
+        Resamples for family stability (0 skips it).
+    seed : int, default 0
+    pseudonymise : bool, default False
+        Replace case ids and resources with keyed hashes before anything else.
+    key : str or bytes, optional
+        Pseudonymisation key; a random one (different every run) when absent.
+    min_cases : int, default 1
+        Outputs fold variants and edges seen in fewer cases into "other".
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    DivergenceError
+        For input that cannot be analysed and for invalid options.
+    """
+    from .io import read_logs
+
+    if inputs is None:
+        inputs = [default_inputs()]
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    inputs = [Path(p) for p in inputs]
+    _check_options(families=families, noise_threshold=noise_threshold, bootstrap=bootstrap, min_cases=min_cases)
+    t0 = time.perf_counter()
+    progress("reading logs", 0, 1)
+    events = read_logs(
+        inputs,
+        case_id_key=case_id_key,
+        activity_key=activity_key,
+        timestamp_key=timestamp_key,
+        resource_key=resource_key,
+        unit_key=unit_key,
+        process_key=process_key,
+    )
+    progress("reading logs", 1, 1)
+    sources = list(events.attrs.get("sources", []))
+    if pseudonymise:
+        from .privacy import pseudonymise_events
+
+        events = pseudonymise_events(events, key)
+    t_read = time.perf_counter() - t0
+    options = {
+        "inputs": [str(p) for p in inputs],
+        "case_id_key": case_id_key,
+        "activity_key": activity_key,
+        "timestamp_key": timestamp_key,
+        "resource_key": resource_key,
+        "unit_key": unit_key,
+        "process_key": process_key,
+        "target": [target] if isinstance(target, str) else list(target or []),
+        "families": families,
+        "cost_model": str(cost_model) if cost_model else None,
+        "weights": weights if not isinstance(weights, dict) else dict(sorted(weights.items())),
+        "noise_threshold": noise_threshold,
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "pseudonymise": pseudonymise,
+        "min_cases": min_cases,
+    }
+    result = analyse_events(
+        events,
+        targets=parse_targets(target, inputs),
+        families=families,
+        cost_model=cost_model,
+        weights=weights,
+        noise_threshold=noise_threshold,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=progress,
+        options=options,
+        sources=sources,
+    )
+    result.timings["read"] = t_read
+    return result
+
+
+def analyse_events(
+    events: pd.DataFrame,
+    *,
+    targets: dict[str | None, str] | None = None,
+    families: int | str = "auto",
+    cost_model: str | Path | None = None,
+    weights: str | dict[str, float] | None = None,
+    noise_threshold: float = 0.2,
+    bootstrap: int = 50,
+    seed: int = 0,
+    progress: ProgressFn = no_progress,
+    options: dict[str, Any] | None = None,
+    sources: list[dict[str, Any]] | None = None,
+    profiles: dict[str, dict[str, UnitProfile]] | None = None,
+) -> AnalysisResult:
+    """Analyse a canonical event frame (or ready-made profiles from another engine)."""
+    from .costs import load_cost_model
+
+    model = load_cost_model(cost_model)
+    weights = parse_weights(weights)
+    targets = targets or {None: "auto"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DivergenceWarning)
+        t0 = time.perf_counter()
+        progress("profiling", 0, 1)
+        if profiles is None:
+            profiles = profile_units(events)
+        progress("profiling", 1, 1)
+        t_profile = time.perf_counter() - t0
+        for p, units in profiles.items():
+            for u, prof in units.items():
+                if prof.low_evidence:
+                    warnings.warn(
+                        f"process {p!r}, unit {u!r}: only {prof.cases} cases; flagged as low-evidence",
+                        DivergenceWarning,
+                        stacklevel=2,
+                    )
+        processes = {}
+        for p, units in profiles.items():
+            spec = targets.get(p, targets.get(None, "auto"))
+            processes[p] = _analyse_process(
+                p,
+                units,
+                target_spec=spec,
+                n_families=families,
+                cost_model=model,
+                weights=weights,
+                noise_threshold=noise_threshold,
+                bootstrap=bootstrap,
+                seed=seed,
+                progress=progress,
+            )
+    for w in caught:  # re-issue so callers (the CLI) see them too
+        warnings.warn(w.message, w.category, stacklevel=2)
+    msgs = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)))
+    return AnalysisResult(
+        processes=processes,
+        options=options or {},
+        sources=sources or [],
+        warnings=msgs,
+        version=__version__,
+        timings={"profile": t_profile},
+    )
+
+
+def parse_targets(spec: str | Sequence[str] | None, inputs: Iterable[Path] = ()) -> dict[str | None, str]:
+    """``["auto", "hr=std/hr.bpmn"]`` -> ``{None: "auto", "hr": "std/hr.bpmn"}``.
+
+    Models found as ``targets/<process>.<ext>`` in an input folder are the
+    default for that process unless a default SPEC (without ``PROCESS=``) is
+    given.
+    """
+    specs = [spec] if isinstance(spec, str) else list(spec or [])
+    out: dict[str | None, str] = {}
+    for folder in inputs:
+        tdir = Path(folder) / "targets"
+        if tdir.is_dir():
+            for f in sorted(tdir.iterdir()):
+                if f.suffix.lower() in MODEL_SUFFIXES:
+                    out.setdefault(f"__default__:{f.stem}", str(f))
+    for s in specs:
+        if "=" in s and not Path(s).exists():
+            proc, _, val = s.partition("=")
+            if not proc or not val:
+                raise OptionError(f"--target {s!r}: expected PROCESS=SPEC")
+            out[proc] = val
+        else:
+            out[None] = s
+    explicit_default = None in out
+    resolved: dict[str | None, str] = {k: v for k, v in out.items() if not str(k).startswith("__default__:")}
+    if not explicit_default:
+        for k, v in out.items():
+            if str(k).startswith("__default__:"):
+                resolved.setdefault(k.split(":", 1)[1], v)
+    resolved.setdefault(None, "auto")
+    return resolved
+
+
+def parse_weights(weights: str | dict[str, float] | None) -> dict[str, float] | None:
+    """``"language=0.5,flow=0.5"`` -> ``{"language": 0.5, "flow": 0.5}``."""
+    if weights is None or isinstance(weights, dict):
+        return weights
+    out = {}
+    for part in weights.split(","):
+        name, _, val = part.partition("=")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            raise OptionError(f"--weights {weights!r}: expected NAME=NUMBER,... ") from None
+    return out
+
+
+def _check_options(*, families, noise_threshold, bootstrap, min_cases) -> None:
+    if not (families == "auto" or (str(families).isdigit() and int(families) >= 1)):
+        raise OptionError(f"--families {families!r}: expected 'auto' or a positive whole number")
+    if not 0.0 <= noise_threshold <= 1.0:
+        raise OptionError(f"--noise {noise_threshold}: expected a number from 0 to 1")
+    if bootstrap < 0:
+        raise OptionError(f"--bootstrap {bootstrap}: expected 0 or more")
+    if min_cases < 1:
+        raise OptionError(f"--min-cases {min_cases}: expected 1 or more")
+
+
+def _analyse_process(
+    process: str,
+    profiles: dict[str, UnitProfile],
+    *,
+    target_spec: str,
+    n_families: int | str,
+    cost_model: Any,
+    weights: dict[str, float] | None,
+    noise_threshold: float,
+    bootstrap: int,
+    seed: int,
+    progress: ProgressFn,
+) -> ProcessResult:
+    from . import commonality, conformance, costs, families, harmonise, measures, pm, waves
+
+    timings: dict[str, float] = {}
+    units = list(profiles)
+    plist = [profiles[u] for u in units]
+    stage = f"{process}: "
+
+    t = time.perf_counter()
+    models = {}
+    for i, u in enumerate(units):
+        progress(stage + "discovering models", i, len(units))
+        models[u] = pm.discover_model(profiles[u], noise_threshold=noise_threshold, name=u)
+    progress(stage + "discovering models", len(units), len(units))
+    timings["discovery"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress(stage + "measuring divergence", 0, 1)
+    mres = measures.compute_measures(plist)
+    matrices = dict(mres.matrices)
+    mlist = [models[u] for u in units]
+    conf = conformance.conformance_matrix(plist, mlist)
+    conformance_raw = np.asarray(conf.raw if hasattr(conf, "raw") else conf, dtype=float)
+    conf_zero = conformance_raw.copy()
+    np.fill_diagonal(conf_zero, 0.0)
+    matrices["conformance"] = conf_zero
+    matrices["combined"] = measures.combine(matrices, weights)
+    progress(stage + "measuring divergence", 1, 1)
+    timings["measures"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    fam = families.find_families(matrices["combined"], units, n_families=_n_families(n_families))
+
+    def distance_fn(resampled: list[UnitProfile]) -> np.ndarray:
+        m = measures.compute_measures(resampled).matrices
+        c = conformance.conformance_matrix(resampled, mlist)
+        c = np.asarray(c.raw if hasattr(c, "raw") else c, dtype=float).copy()
+        np.fill_diagonal(c, 0.0)
+        m = dict(m)
+        m["conformance"] = c
+        return measures.combine(m, weights)
+
+    if bootstrap and len(units) > 1:
+        stability = families.bootstrap_stability(
+            plist,
+            distance_fn,
+            fam,
+            n=bootstrap,
+            seed=seed,
+            progress=lambda d, n: progress(stage + "family stability", d, n),
+        )
+    else:
+        stability = {f: 1.0 for f in fam.members}
+    common = commonality.common_core(plist)
+    family_common = {f: commonality.common_core([profiles[u] for u in m]) for f, m in fam.members.items()}
+    timings["families"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cost_fn = lambda changes_by_unit: costs.total_cost(changes_by_unit, profiles, cost_model)  # noqa: E731
+    target = harmonise.choose_target(
+        target_spec,
+        profiles,
+        models,
+        fam.medoids,
+        cost_fn=cost_fn,
+        noise_threshold=noise_threshold,
+        progress=lambda d, n: progress(stage + "choosing target", d, n),
+    )
+    alignments, changes, unit_costs = {}, {}, {}
+    for i, u in enumerate(units):
+        progress(stage + "aligning to target", i, len(units))
+        alignments[u] = harmonise.align_unit(profiles[u], target)
+        changes[u] = harmonise.change_items(profiles[u], alignments[u])
+        unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model)
+    progress(stage + "aligning to target", len(units), len(units))
+    family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}
+    total = costs.price_group([unit_costs[u] for u in units])
+    family_of = {u: f for f, m in fam.members.items() for u in m}
+    wave_in = pd.DataFrame(
+        {
+            "unit": units,
+            "fitness_to_target": [alignments[u].fitness for u in units],
+            "cost_central": [unit_costs[u].cost_gbp["central"] for u in units],
+            "family": [family_of[u] for u in units],
+        }
+    )
+    plan = waves.plan_waves(wave_in)
+    timings["harmonise"] = time.perf_counter() - t
+    return ProcessResult(
+        process=process,
+        units=units,
+        profiles=profiles,
+        matrices=matrices,
+        conformance_raw=conformance_raw,
+        measure_details=dict(getattr(mres, "details", {}) or {}),
+        families=fam,
+        stability=stability,
+        common=common,
+        family_common=family_common,
+        models=models,
+        target=target,
+        alignments=alignments,
+        changes=changes,
+        costs=unit_costs,
+        family_costs=family_costs,
+        total_cost=total,
+        waves=plan,
+        timings=timings,
+    )
+
+
+def _n_families(value: int | str) -> int | str:
+    return "auto" if value == "auto" else int(value)

@@ -1,0 +1,161 @@
+"""The one place for colours, fonts, number formats and literal text.
+
+Palette: Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+Every figure uses these names, so one meaning keeps one colour across the
+report (for example "only in the unit" is always vermillion).
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Iterator
+
+import matplotlib
+from matplotlib.font_manager import FontProperties
+
+__all__ = [
+    "PALETTE",
+    "SERIES",
+    "KIND_COLOURS",
+    "DIFF_COLOURS",
+    "FONT",
+    "rc",
+    "literal",
+    "text_size",
+    "format_duration",
+    "format_count",
+    "format_gbp",
+    "tint",
+]
+
+#: Okabe-Ito colours by name.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#5F5F5F",  # neutral ink for ordinary edges and text (not a hue)
+}
+
+#: Order of colours for series (lines, units, waves); yellow last, it is pale on white.
+SERIES = [
+    PALETTE[k]
+    for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow")
+]
+
+#: Colours of harmonisation change kinds.
+KIND_COLOURS = {
+    "add": PALETTE["bluish_green"],
+    "drop": PALETTE["vermillion"],
+    "reorder": PALETTE["blue"],
+    "rework": PALETTE["orange"],
+}
+
+#: Colours of the difference map's three classes.
+DIFF_COLOURS = {
+    "common": PALETTE["blue"],
+    "unit": PALETTE["vermillion"],
+    "target": PALETTE["bluish_green"],
+}
+
+#: Back edges (loops) of a process map.
+BACK_EDGE = PALETTE["reddish_purple"]
+EDGE = PALETTE["grey"]
+NODE = PALETTE["blue"]
+
+FONT = "DejaVu Sans"
+
+_RC = {
+    "font.family": FONT,
+    "text.usetex": False,
+    "svg.hashsalt": "divergence",
+    "svg.fonttype": "path",
+    "axes.titlesize": 12,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+}
+
+
+@contextmanager
+def rc() -> Iterator[None]:
+    """Matplotlib settings of every figure: DejaVu Sans, no TeX, fixed SVG hash salt."""
+    with matplotlib.rc_context(_RC):
+        yield
+
+
+def literal(text: object) -> str:
+    """``text`` made safe to draw literally: ``$`` escaped so mathtext never parses it.
+
+    Matplotlib treats text with an even number of unescaped ``$`` as math; an
+    escaped ``\\$`` is drawn as ``$``. XML escaping is the SVG writer's job.
+    """
+    return str(text).replace("$", r"\$")
+
+
+@lru_cache(maxsize=1)
+def _renderer():
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, 72)
+
+
+@lru_cache(maxsize=16384)
+def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, float]:
+    """Width and height in points of (possibly multi-line) ``text`` in DejaVu Sans."""
+    prop = FontProperties(family=FONT, size=size, weight=weight)
+    lines = str(text).split("\n")
+    widths = [_renderer().get_text_width_height_descent(s or " ", prop, ismath=False)[0] for s in lines]
+    return max(widths), size * (1.0 + 1.2 * (len(lines) - 1)) + size * 0.25
+
+
+def format_duration(seconds: float) -> str:
+    """Human duration: ``45 s``, ``45 min``, ``3.2 h``, ``2.1 d``; ``–`` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    s = max(float(seconds), 0.0)
+    if s < 60:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    if s < 86_400:
+        return f"{s / 3600:.1f} h"
+    d = s / 86_400
+    return f"{d:.1f} d" if d < 100 else f"{d:,.0f} d"
+
+
+def format_count(n: float) -> str:
+    """Integer with thousands separators: ``12,345``."""
+    return f"{int(round(n)):,}"
+
+
+def format_gbp(x: float, _pos: object = None) -> str:
+    """Compact pounds: ``£950``, ``£12k``, ``£1.2m`` (usable as a tick formatter)."""
+    sign = "-" if x < 0 else ""
+    x = abs(float(x))
+    if x >= 1e6:
+        v = f"{x / 1e6:.1f}".rstrip("0").rstrip(".")
+        return f"{sign}£{v}m"
+    if x >= 1e3:
+        v = f"{x / 1e3:.1f}".rstrip("0").rstrip(".") if x < 1e4 else f"{x / 1e3:.0f}"
+        return f"{sign}£{v}k"
+    return f"{sign}£{x:.0f}"
+
+
+def tint(colour: str, amount: float) -> tuple[float, float, float]:
+    """``colour`` mixed with white: ``amount`` 0 is white, 1 is the colour."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    a = min(max(amount, 0.0), 1.0)
+    return (1 - a + a * r, 1 - a + a * g, 1 - a + a * b)

@@ -1,0 +1,125 @@
+"""Outputs: ``report.html``, ``summary.json``, CSV tables and graphs, written atomically."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import DivergenceError
+from ..progress import ProgressFn, no_progress
+from ..result import AnalysisResult
+from .safe import safe_name
+
+__all__ = ["write_outputs", "MANIFEST"]
+
+#: Lists what the last run wrote into the output folder, so the next run can
+#: replace exactly that and leave a user's other files alone.
+MANIFEST = ".divergence-manifest.json"
+
+
+def write_outputs(
+    result: AnalysisResult,
+    out: Path,
+    *,
+    graphs: bool = True,
+    progress: ProgressFn = no_progress,
+    generated_at: str | None = None,
+) -> Path:
+    """Write every output of ``result`` into ``out``; nothing half-written.
+
+    Everything is written to a temporary folder beside ``out`` first and moved
+    into place only when complete; the previous run's outputs (listed in
+    ``out/.divergence-manifest.json``) are replaced, other files are kept.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    from .html import render_html
+    from .summary import build_summary, dumps
+    from .tables import write_process_tables
+
+    out = Path(out)
+    min_cases = int(result.options.get("min_cases", 1) or 1)
+    stamp = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise DivergenceError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
+    try:
+        entries = ["report.html", "summary.json"]
+        graph_paths: dict[str, dict[str, Path]] = {}
+        table_links: dict[str, dict[str, str]] = {}
+        folders: dict[str, str] = {}
+        n = len(result.processes)
+        for i, (p, pr) in enumerate(result.processes.items()):
+            folder_name = _unique(safe_name(p), entries)
+            entries.append(folder_name)
+            folders[p] = folder_name
+            folder = tmp / folder_name
+            progress("writing tables", i, n)
+            tabs = write_process_tables(pr, folder, min_cases=min_cases)
+            table_links[p] = {k: f"{folder_name}/{v.name}" for k, v in tabs.items()}
+            if graphs:
+                from .graphs import draw_process_graphs
+
+                graph_paths[p] = draw_process_graphs(
+                    pr,
+                    folder / "graphs",
+                    min_cases=min_cases,
+                    progress=lambda d, t, p=p: progress(f"{p}: drawing graphs", d, t),
+                )
+        progress("writing report", 0, 1)
+        summary = build_summary(result, generated_at=stamp)
+        summary["outputs"] = {p: {"folder": folders[p], "tables": table_links[p]} for p in result.processes}
+        (tmp / "summary.json").write_text(dumps(summary), encoding="utf-8")
+        (tmp / "report.html").write_text(
+            render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp),
+            encoding="utf-8",
+        )
+        (tmp / MANIFEST).write_text(json.dumps({"entries": entries}, indent=1) + "\n", encoding="utf-8")
+        progress("writing report", 1, 1)
+        _move_into_place(tmp, out, entries)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _unique(name: str, taken: list[str]) -> str:
+    cand, k = name, 2
+    while cand in taken:
+        cand, k = f"{name}-{k}", k + 1
+    return cand
+
+
+def _move_into_place(tmp: Path, out: Path, entries: list[str]) -> None:
+    if not out.exists():
+        tmp.rename(out)
+        return
+    if not out.is_dir():
+        raise DivergenceError(f"{out}: exists and is not a folder")
+    old = []
+    man = out / MANIFEST
+    if man.is_file():
+        try:
+            old = json.loads(man.read_text(encoding="utf-8")).get("entries", [])
+        except (ValueError, OSError):
+            old = []
+    for name in sorted(set(old) | set(entries) | {MANIFEST}):
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+    for name in entries + [MANIFEST]:
+        (tmp / name).rename(out / name)
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,139 @@
+"""``summary.json``: the machine-readable result, per the output contract in DESIGN.md."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from ..result import AnalysisResult, ProcessResult
+
+__all__ = ["build_summary", "dumps", "GENERATED_AT_KEY"]
+
+#: The one field that differs between two runs on the same input.
+GENERATED_AT_KEY = "generated_at"
+
+
+def build_summary(result: AnalysisResult, *, generated_at: str | None = None) -> dict[str, Any]:
+    """The summary as plain JSON-able data (sorted keys, rounded floats)."""
+    return {
+        "tool": {"name": "divergence", "version": result.version},
+        GENERATED_AT_KEY: generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "options": result.options,
+        "inputs": [
+            {k: s[k] for k in ("path", "sha256", "format", "events") if k in s} for s in result.sources
+        ],
+        "warnings": result.warnings,
+        "processes": {p: _process(pr, result) for p, pr in result.processes.items()},
+    }
+
+
+def dumps(summary: dict[str, Any]) -> str:
+    return json.dumps(_clean(summary), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
+    family_of = pr.family_of
+    units = {}
+    for u in pr.units:
+        prof = pr.profiles[u]
+        units[u] = {
+            "cases": prof.cases,
+            "events": prof.events,
+            "variants": int(len(prof.variants)),
+            "activities": int(len(prof.activities)),
+            "family": family_of[u],
+            "low_evidence": bool(prof.low_evidence),
+            "top10_variant_coverage": prof.top_variant_coverage(10),
+            "period": {"first": prof.first.isoformat(), "last": prof.last.isoformat()},
+            "cases_per_year": prof.cases_per_year,
+        }
+    measures = {k: _matrix(v) for k, v in pr.matrices.items()}
+    divergence = {
+        "units": list(pr.units),
+        "measures": measures,
+        "conformance_raw": _matrix(pr.conformance_raw) if pr.conformance_raw is not None else None,
+        "details": pr.measure_details,
+    }
+    fams = {
+        f: {
+            "units": list(m),
+            "medoid": pr.families.medoids[f],
+            "stability": pr.stability.get(f),
+        }
+        for f, m in pr.families.members.items()
+    }
+    tgt = pr.target
+    harm = {}
+    wave_of = dict(zip(pr.waves["unit"], pr.waves["wave"]))
+    for u in pr.units:
+        c = pr.costs[u]
+        items = c.items
+        harm[u] = {
+            "fitness_to_target": float(pr.alignments[u].fitness),
+            "cost_gbp": dict(c.cost_gbp),
+            "effort_days": dict(c.effort_days),
+            "annual_effect_gbp": dict(c.annual_effect_gbp),
+            "payback_months": dict(c.payback_months),
+            "wave": int(wave_of[u]),
+            "changes": [
+                {
+                    "kind": r["kind"],
+                    "activities": list(r["activities"]) if not isinstance(r["activities"], str) else r["activities"].split(" → "),
+                    "cases": int(r["cases"]),
+                    "share": float(r["share"]),
+                    "staff": int(r["staff"]),
+                    "cost_gbp": float(r["cost_gbp"]),
+                }
+                for r in items.to_dict("records")
+            ],
+        }
+    return {
+        "units": units,
+        "divergence": divergence,
+        "families": fams,
+        "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},
+        "harmonisation": harm,
+        "total_cost_gbp": dict(pr.total_cost.cost_gbp),
+        "total_effort_days": dict(pr.total_cost.effort_days),
+        "total_annual_effect_gbp": dict(pr.total_cost.annual_effect_gbp),
+        "family_costs_gbp": {f: dict(g.cost_gbp) for f, g in pr.family_costs.items()},
+        "waves": [
+            {k: _py(v) for k, v in row.items()} for row in pr.waves.to_dict("records")
+        ],
+    }
+
+
+def _matrix(m: np.ndarray) -> list[list[float]]:
+    return [[round(float(x), 6) for x in row] for row in np.asarray(m, dtype=float)]
+
+
+def _py(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, floats rounded, tuples to lists."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if math.isnan(f) or math.isinf(f):
+            return None
+        return float(f"{f:.10g}")
+    return obj

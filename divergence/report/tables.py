@@ -1,0 +1,91 @@
+"""CSV tables beside the report: matrices, families, costs, backlog, profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..privacy import fold_profile
+from ..result import ProcessResult
+from .safe import write_csv
+
+__all__ = ["write_process_tables"]
+
+
+def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> dict[str, Path]:
+    """Write one process's CSV tables into ``folder``; returns name -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    for name in list(pr.matrices) + (["conformance_raw"] if pr.conformance_raw is not None else []):
+        df = pr.matrix(name).round(6)
+        df.insert(0, "unit", df.index)
+        out[f"divergence_{name}"] = write_csv(df, folder / f"divergence_{name}.csv")
+    fam = pd.DataFrame(
+        [
+            {
+                "family": f,
+                "unit": u,
+                "medoid": pr.families.medoids[f],
+                "is_medoid": u == pr.families.medoids[f],
+                "stability": pr.stability.get(f),
+            }
+            for f, m in pr.families.members.items()
+            for u in m
+        ]
+    )
+    out["families"] = write_csv(fam, folder / "families.csv")
+    wave_of = dict(zip(pr.waves["unit"], pr.waves["wave"]))
+    rows = []
+    for u in pr.units:
+        c = pr.costs[u]
+        rows.append(
+            {
+                "unit": u,
+                "family": pr.family_of[u],
+                "wave": wave_of[u],
+                "fitness_to_target": pr.alignments[u].fitness,
+                **{f"cost_gbp_{k}": v for k, v in c.cost_gbp.items()},
+                **{f"effort_days_{k}": v for k, v in c.effort_days.items()},
+                **{f"annual_effect_gbp_{k}": v for k, v in c.annual_effect_gbp.items()},
+                **{f"payback_months_{k}": v for k, v in c.payback_months.items()},
+                "change_items": len(c.items),
+            }
+        )
+    out["harmonisation_costs"] = write_csv(pd.DataFrame(rows), folder / "harmonisation_costs.csv")
+    backlog = []
+    for u in pr.units:
+        items = pr.costs[u].items.copy()
+        if min_cases > 1 and len(items):
+            items = _fold_items(items, min_cases)
+        items.insert(0, "unit", u)
+        backlog.append(items)
+    bl = pd.concat(backlog, ignore_index=True) if backlog else pd.DataFrame()
+    if "activities" in bl.columns:
+        bl["activities"] = bl["activities"].map(lambda a: a if isinstance(a, str) else " → ".join(a))
+    out["change_backlog"] = write_csv(bl, folder / "change_backlog.csv")
+    var_rows = []
+    for u in pr.units:
+        prof = fold_profile(pr.profiles[u], min_cases)
+        v = prof.variants.copy()
+        v.insert(0, "unit", u)
+        v["variant"] = v["variant"].map(" → ".join)
+        var_rows.append(v)
+    out["variants"] = write_csv(pd.concat(var_rows, ignore_index=True), folder / "variants.csv")
+    return out
+
+
+def _fold_items(items: pd.DataFrame, min_cases: int) -> pd.DataFrame:
+    rare = items["cases"] < min_cases
+    if not rare.any():
+        return items
+    folded = items.loc[rare]
+    other = {c: None for c in items.columns}
+    other.update(
+        kind="other",
+        activities="(other)",
+        cases=int(folded["cases"].sum()),
+        share=float(folded["share"].sum()),
+        cost_gbp=float(folded["cost_gbp"].sum()),
+    )
+    return pd.concat([items.loc[~rare], pd.DataFrame([other])], ignore_index=True)

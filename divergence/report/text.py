@@ -1,0 +1,42 @@
+"""The short result summary the CLI prints on stdout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..result import AnalysisResult
+
+__all__ = ["summary_lines", "money"]
+
+
+def money(x: float | None) -> str:
+    """£ amounts for people: £950, £12k, £1.2m."""
+    if x is None:
+        return "n/a"
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    if a >= 1e6:
+        return f"{sign}£{a / 1e6:.1f}m"
+    if a >= 1e4:
+        return f"{sign}£{a / 1e3:.0f}k"
+    if a >= 1e3:
+        return f"{sign}£{a / 1e3:.1f}k"
+    return f"{sign}£{a:.0f}"
+
+
+def summary_lines(result: AnalysisResult, out: Path, *, seconds: float | None = None) -> list[str]:
+    lines = []
+    for p, pr in result.processes.items():
+        n_fam = len(pr.families.members)
+        t = pr.total_cost.cost_gbp
+        lines.append(
+            f"{p}: {len(pr.units)} units, {n_fam} process famil{'y' if n_fam == 1 else 'ies'}; "
+            f"target {pr.target.name} ({pr.target.kind}); "
+            f"harmonisation {money(t['low'])}–{money(t['high'])} (central {money(t['central'])})"
+        )
+        for f, members in pr.families.members.items():
+            lines.append(f"  {f}: {', '.join(members)}")
+    if seconds is not None:
+        lines.append(f"done in {seconds:.1f} s")
+    lines.append(f"report: {out / 'report.html'}")
+    return lines
