@@ -90,9 +90,9 @@ class Model:
 
     name: str
     kind: str
-    net: Any
-    initial_marking: Any
-    final_marking: Any
+    net: Any = field(repr=False)
+    initial_marking: Any = field(repr=False)
+    final_marking: Any = field(repr=False)
     activities: frozenset
     source: str
     tree: Any = field(default=None, repr=False)

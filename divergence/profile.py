@@ -152,128 +152,115 @@ def profile_units(
 
 
 def aggregate_events(events: pd.DataFrame) -> Aggregates:
-    """Compute the aggregate tables from a canonical event frame (pandas engine)."""
-    if len(events) == 0:
-        raise EmptyLogError("no events to analyse")
-    df = events.sort_values([PROCESS, UNIT, CASE, TIMESTAMP], kind="stable")
-    proc = df[PROCESS].to_numpy(dtype=object)
-    unit = df[UNIT].to_numpy(dtype=object)
-    case = df[CASE].to_numpy(dtype=object)
-    n = len(df)
+    """Compute the aggregate tables from a canonical event frame (pandas engine).
 
-    # case boundaries: the frame is sorted, so a new case starts wherever
-    # process, unit or case changes
+    All work is on integer codes: process, unit, case, activity and resource
+    are dictionary-encoded once (codes follow the sorted names, so results
+    are deterministic), events are ordered with one ``numpy.lexsort``, and
+    every statistic is a group-by over int64 keys.
+    """
+    n = len(events)
+    if n == 0:
+        raise EmptyLogError("no events to analyse")
+    proc_names, pcode = _codes(events[PROCESS])
+    unit_names, ucode = _codes(events[UNIT])
+    _, ccode = _codes(events[CASE])
+    act_names, acode = _codes(events[ACTIVITY])
+    ts = _ns(events[TIMESTAMP])
+    order = np.lexsort((np.arange(n), ts, ccode, ucode, pcode))
+    pcode, ucode, ccode, acode, ts = pcode[order], ucode[order], ccode[order], acode[order], ts[order]
+    pu = pcode * len(unit_names) + ucode  # (process, unit) key
+
     new = np.ones(n, dtype=bool)
-    new[1:] = (proc[1:] != proc[:-1]) | (unit[1:] != unit[:-1]) | (case[1:] != case[:-1])
+    new[1:] = (pu[1:] != pu[:-1]) | (ccode[1:] != ccode[:-1])
     starts = np.flatnonzero(new)
     case_idx = np.cumsum(new) - 1
     lengths = np.diff(np.append(starts, n))
     pos = np.arange(n) - starts[case_idx]
-
-    act_names, act_codes = _codes(df[ACTIVITY])
-    ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    pu_case = pu[starts]
 
     # variant identity: (length, two polynomial hashes) per case
     max_len = int(lengths.max())
-    pw1 = _powers(_P1, max_len)
-    pw2 = _powers(_P2, max_len)
-    sym = act_codes.astype(np.uint64) + np.uint64(1)
+    sym = acode.astype(np.uint64) + np.uint64(1)
     with np.errstate(over="ignore"):
-        h1 = np.add.reduceat(sym * pw1[pos], starts)
-        h2 = np.add.reduceat(sym * pw2[pos], starts)
+        h1 = np.add.reduceat(sym * _powers(_P1, max_len)[pos], starts)
+        h2 = np.add.reduceat(sym * _powers(_P2, max_len)[pos], starts)
     t_first = ts[starts]
     t_last = ts[starts + lengths - 1]
     dur_s = (t_last - t_first) / 1e9
 
-    cases = pd.DataFrame(
-        {
-            PROCESS: proc[starts],
-            UNIT: unit[starts],
-            "len": lengths,
-            "h1": h1,
-            "h2": h2,
-            "start": starts,
-            "duration_s": dur_s,
-        }
+    cases = pd.DataFrame({"pu": pu_case, "len": lengths, "h1": h1, "h2": h2, "start": starts, "dur": dur_s})
+    var = (
+        cases.groupby(["pu", "len", "h1", "h2"], sort=False)
+        .agg(cases=("start", "size"), start=("start", "first"), median_duration_s=("dur", "median"))
+        .reset_index()
     )
-    vkey = cases.groupby([PROCESS, UNIT, "len", "h1", "h2"], sort=False)
-    var = vkey.agg(
-        cases=("start", "size"),
-        start=("start", "first"),
-        median_duration_s=("duration_s", "median"),
-    ).reset_index()
     var["variant"] = [
-        VARIANT_SEPARATOR.join(act_names[act_codes[s : s + ln]])
+        VARIANT_SEPARATOR.join(act_names[acode[s : s + ln]])
         for s, ln in zip(var["start"].to_numpy(), var["len"].to_numpy())
     ]
-    variants = var[[PROCESS, UNIT, "variant", "cases", "median_duration_s"]]
+    variants = _with_keys(var, proc_names, unit_names, ["variant", "cases", "median_duration_s"])
 
     # directly-follows edges within cases
     same = ~new[1:]
-    src = act_codes[:-1][same]
-    tgt = act_codes[1:][same]
-    wait = (ts[1:][same] - ts[:-1][same]) / 1e9
-    e = pd.DataFrame(
-        {
-            PROCESS: proc[1:][same],
-            UNIT: unit[1:][same],
-            "src": src,
-            "tgt": tgt,
-            "case": case_idx[1:][same],
-            "wait": wait,
-        }
-    )
-    eg = e.groupby([PROCESS, UNIT, "src", "tgt"], sort=False)
-    edges = eg.agg(
-        events=("wait", "size"), cases=("case", "nunique"), median_wait_s=("wait", "median")
-    ).reset_index()
-    edges.insert(2, "source", act_names[edges["src"].to_numpy()])
-    edges.insert(3, "target", act_names[edges["tgt"].to_numpy()])
-    edges = edges.drop(columns=["src", "tgt"])
+    n_act = len(act_names)
+    ekey = (pu[1:][same] * n_act + acode[:-1][same]) * n_act + acode[1:][same]
+    e = pd.DataFrame({"k": ekey, "case": case_idx[1:][same], "wait": (ts[1:][same] - ts[:-1][same]) / 1e9})
+    edges = e.groupby("k", sort=True).agg(events=("wait", "size"), median_wait_s=("wait", "median"))
+    edges["cases"] = e.drop_duplicates(["k", "case"]).groupby("k", sort=True).size()
+    edges = edges.reset_index()
+    k = edges["k"].to_numpy()
+    edges["pu"] = k // (n_act * n_act)
+    edges["source"] = act_names[(k // n_act) % n_act]
+    edges["target"] = act_names[k % n_act]
+    edges = _with_keys(edges, proc_names, unit_names, ["source", "target", "events", "cases", "median_wait_s"])
 
     # activities and resources
-    a = pd.DataFrame({PROCESS: proc, UNIT: unit, "act": act_codes, "case": case_idx})
-    has_res = RESOURCE in df.columns
-    res = df[RESOURCE].to_numpy(dtype=object) if has_res else np.full(n, None, dtype=object)
-    a["resource"] = res
-    if "start_timestamp" in df.columns:
-        st = pd.to_datetime(df["start_timestamp"], utc=True).to_numpy(dtype="datetime64[ns]")
-        service = (ts - st.astype(np.int64)) / 1e9
-        service[np.isnat(st)] = np.nan
+    akey = pu * n_act + acode
+    a = pd.DataFrame({"k": akey, "case": case_idx})
+    if "start_timestamp" in events.columns:
+        st = _ns(events["start_timestamp"], nat_ok=True)[order]
+        service = (ts - st) / 1e9
+        service[st == np.iinfo(np.int64).min] = np.nan
         a["service"] = service
     else:
         a["service"] = np.nan
-    ag = a.groupby([PROCESS, UNIT, "act"], sort=False)
-    activities = ag.agg(
-        events=("case", "size"),
-        cases=("case", "nunique"),
-        resources=("resource", "nunique"),
-        median_service_s=("service", "median"),
-    ).reset_index()
-    activities.insert(2, "activity", act_names[activities["act"].to_numpy()])
-    activities = activities.drop(columns=["act"])
+    acts = a.groupby("k", sort=True).agg(events=("case", "size"), median_service_s=("service", "median"))
+    acts["cases"] = a.drop_duplicates(["k", "case"]).groupby("k", sort=True).size()
+    if RESOURCE in events.columns:
+        res_names, rcode = _codes(events[RESOURCE])
+        rcode = rcode[order]
+        has = rcode >= 0
+        r = pd.DataFrame({"k": akey[has], "r": rcode[has]})
+        rc = r.groupby(["k", "r"], sort=True).size().rename("events").reset_index()
+        acts["resources"] = rc.groupby("k").size()
+        kk = rc["k"].to_numpy()
+        rc["pu"] = kk // n_act
+        rc["activity"] = act_names[kk % n_act]
+        rc["resource"] = res_names[rc["r"].to_numpy()]
+        resources = _with_keys(rc, proc_names, unit_names, ["activity", "resource", "events"])
+    else:
+        acts["resources"] = 0
+        resources = pd.DataFrame(columns=[PROCESS, UNIT, "activity", "resource", "events"])
+    acts["resources"] = acts["resources"].fillna(0).astype(np.int64)
+    acts = acts.reset_index()
+    ka = acts["k"].to_numpy()
+    acts["pu"] = ka // n_act
+    acts["activity"] = act_names[ka % n_act]
+    activities = _with_keys(acts, proc_names, unit_names, ["activity", "events", "cases", "resources", "median_service_s"])
 
-    r = a.dropna(subset=["resource"])
-    resources = (
-        r.groupby([PROCESS, UNIT, "act", "resource"], sort=False)
-        .size()
-        .rename("events")
-        .reset_index()
-    )
-    resources.insert(2, "activity", act_names[resources["act"].to_numpy()])
-    resources = resources.drop(columns=["act"])
-
-    durations = (
-        cases.groupby([PROCESS, UNIT, "duration_s"], sort=False).size().rename("cases").reset_index()
-    )
+    durations = cases.groupby(["pu", "dur"], sort=True).size().rename("cases").reset_index()
+    durations = durations.rename(columns={"dur": "duration_s"})
+    durations = _with_keys(durations, proc_names, unit_names, ["duration_s", "cases"])
     units = (
-        pd.DataFrame({PROCESS: proc[starts], UNIT: unit[starts], "len": lengths, "f": t_first, "l": t_last})
-        .groupby([PROCESS, UNIT], sort=False)
+        pd.DataFrame({"pu": pu_case, "len": lengths, "f": t_first, "l": t_last})
+        .groupby("pu", sort=True)
         .agg(cases=("len", "size"), events=("len", "sum"), first=("f", "min"), last=("l", "max"))
         .reset_index()
     )
     units["first"] = pd.to_datetime(units["first"], utc=True)
     units["last"] = pd.to_datetime(units["last"], utc=True)
+    units = _with_keys(units, proc_names, unit_names, ["cases", "events", "first", "last"])
     return Aggregates(variants, edges, activities, resources, durations, units)
 
 
@@ -340,9 +327,24 @@ def assemble_profiles(
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes with names sorted, so codes are deterministic."""
-    codes, names = pd.factorize(col, sort=True)
-    return np.asarray(names, dtype=object), codes.astype(np.int64)
+    """Integer codes (-1 for missing) with names sorted, so codes are deterministic."""
+    codes, names = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return np.asarray(names, dtype=object), np.asarray(codes, dtype=np.int64)
+
+
+def _ns(col: pd.Series, *, nat_ok: bool = False) -> np.ndarray:
+    """Timestamps as int64 nanoseconds since the epoch (UTC)."""
+    values = pd.to_datetime(col, utc=True) if nat_ok else col
+    return values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _with_keys(df: pd.DataFrame, procs: np.ndarray, units: np.ndarray, cols: list[str]) -> pd.DataFrame:
+    """Decode the (process, unit) key ``pu`` into names, keeping ``cols``."""
+    pu = df["pu"].to_numpy()
+    out = pd.DataFrame({PROCESS: procs[pu // len(units)], UNIT: units[pu % len(units)]})
+    for c in cols:
+        out[c] = df[c].to_numpy()
+    return out
 
 
 def _powers(p: np.uint64, n: int) -> np.ndarray:

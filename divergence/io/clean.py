@@ -293,7 +293,7 @@ def _truncate(values: pd.Series, path: Path) -> pd.Series:
     for i in np.flatnonzero(long.to_numpy()):
         name = out[i]
         digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
-        out[i] = f"{name[:MAX_NAME_LENGTH - 14]}~{digest}"
+        out[i] = f"{name[:MAX_NAME_LENGTH - 13]}~{digest}"
     return pd.Series(out[codes], index=values.index, dtype="str")
 
 

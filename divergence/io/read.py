@@ -177,7 +177,7 @@ def _walk(root: Path) -> list[_Source]:
             if not os.access(path, os.R_OK) or not path.exists():
                 raise InputError(f"{path}: cannot read the file (permission denied or broken link)")
             found.append(_Source(path, fmt, process))
-    return found
+    return sorted(found, key=lambda source: source.path.relative_to(root).parts)
 
 
 def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.DataFrame:

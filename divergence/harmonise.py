@@ -1,0 +1,376 @@
+"""Harmonisation: choose the target process, align units to it, list the changes.
+
+A unit's variants are aligned to the target model (:func:`divergence.pm.
+align_variants`); the deviations of the alignments become a backlog of
+:class:`~divergence.changes.ChangeItem` (add, drop, reorder, rework) that
+:mod:`divergence.costs` prices.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .changes import ChangeItem
+from .errors import OptionError
+from .pm import MODEL_SUFFIXES, Alignment, Model, align_variants, discover_model_from_variants, read_model
+from .profile import UnitProfile
+
+__all__ = [
+    "Target",
+    "UnitAlignment",
+    "choose_target",
+    "align_unit",
+    "change_items",
+    "deviations",
+    "occurrence_cost",
+]
+
+CostFn = Callable[[Mapping[str, list[ChangeItem]]], float]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The process every unit is harmonised onto.
+
+    Attributes
+    ----------
+    kind : str
+        ``"model"`` (a model file), ``"unit"`` (a unit's discovered model) or
+        ``"pooled"`` (discovered from behaviour most units share).
+    name : str
+    reason : str
+        Why this target: given by the user, or the cost comparison of ``auto``.
+    model : Model
+    """
+
+    kind: str
+    name: str
+    reason: str
+    model: Model
+
+
+@dataclass(frozen=True)
+class UnitAlignment:
+    """A unit's variants aligned to the target.
+
+    Attributes
+    ----------
+    unit, target : str
+    fitness : float
+        Case-weighted mean of the variants' alignment fitness, in [0, 1].
+    alignments : tuple of Alignment
+        One per variant, in the order of ``profile.variants``.
+    cases : tuple of int
+        Cases per variant, same order.
+    exact : bool
+        Whether every alignment is optimal (see :func:`divergence.pm.align_variants`).
+    """
+
+    unit: str
+    target: str
+    fitness: float
+    alignments: tuple[Alignment, ...]
+    cases: tuple[int, ...]
+    exact: bool
+
+
+def occurrence_cost(unit_changes: Mapping[str, list[ChangeItem]]) -> float:
+    """Default cost proxy: total deviation occurrences over all units' change items."""
+    return float(sum(c.occurrences for items in unit_changes.values() for c in items))
+
+
+def choose_target(
+    spec: str | Path,
+    profiles: Sequence[UnitProfile] | Mapping[str, UnitProfile],
+    models: Sequence[Model] | Mapping[str, Model],
+    families_medoids: Sequence[str] = (),
+    *,
+    cost_fn: CostFn | None = None,
+    noise_threshold: float = 0.2,
+    timeout_s: float = 2.0,
+) -> Target:
+    """Choose the target process.
+
+    Parameters
+    ----------
+    spec : str or Path
+        ``"auto"``, a unit name, or a model file (``.bpmn``, ``.pnml``, ``.ptml``).
+    profiles : sequence or mapping of UnitProfile
+        The units of one process.
+    models : sequence or mapping of Model
+        Each unit's discovered model, in the order of ``profiles`` (or keyed
+        by unit name).
+    families_medoids : sequence of str, default ()
+        Medoid unit of each family; with ``auto`` they are tried first and
+        win ties.
+    cost_fn : callable, optional
+        ``cost_fn({unit: [ChangeItem, ...]}) -> float``: total harmonisation
+        cost of a candidate target. Default :func:`occurrence_cost`.
+    noise_threshold : float, default 0.2
+        Noise filter of the pooled candidate's discovery.
+    timeout_s : float, default 2.0
+        Per-variant alignment time bound.
+
+    Returns
+    -------
+    Target
+
+    Raises
+    ------
+    OptionError
+        If ``spec`` is neither ``auto``, a unit name nor an existing model
+        file (the message lists the unit names).
+    ModelError
+        If the model file cannot be read.
+
+    Notes
+    -----
+    ``auto`` candidates: each unit's model (family medoids first) and a
+    ``pooled`` model discovered from the pooled variants that use only
+    directly-follows edges (and start and end activities) found in more than
+    half of the units. Every unit is aligned to every candidate; the
+    candidate of lowest ``cost_fn`` wins, and ``reason`` quotes its cost and
+    the next best.
+    """
+    profs = list(profiles.values()) if isinstance(profiles, Mapping) else list(profiles)
+    if isinstance(models, Mapping):
+        mods = [models[p.unit] for p in profs]
+    else:
+        mods = list(models)
+    if len(mods) != len(profs):
+        raise OptionError(f"{len(profs)} units but {len(mods)} models; need one model per unit")
+    by_unit = dict(zip((p.unit for p in profs), mods))
+    s = str(spec)
+    if s == "auto":
+        return _auto_target(profs, by_unit, families_medoids, cost_fn, noise_threshold, timeout_s)
+    if s in by_unit:
+        return Target("unit", s, f"unit {s} chosen by the user", by_unit[s])
+    path = Path(s)
+    if path.suffix.lower() in MODEL_SUFFIXES and path.is_file():
+        model = read_model(path)
+        return Target("model", model.name, f"model file {path.name} given by the user", model)
+    units = ", ".join(sorted(by_unit)) or "(none)"
+    what = "model file not found" if path.suffix.lower() in MODEL_SUFFIXES else "unknown target"
+    raise OptionError(
+        f"{what}: {s!r}; use 'auto', a unit name ({units}) "
+        f"or a model file ({', '.join(MODEL_SUFFIXES)})"
+    )
+
+
+def align_unit(profile: UnitProfile, target: Target, *, timeout_s: float = 2.0) -> UnitAlignment:
+    """Align a unit's variants to the target.
+
+    Parameters
+    ----------
+    profile : UnitProfile
+    target : Target
+    timeout_s : float, default 2.0
+        Per-variant time bound of the optimal alignment (then fallbacks).
+
+    Returns
+    -------
+    UnitAlignment
+    """
+    variants = [tuple(v) for v in profile.variants["variant"]]
+    cases = tuple(int(c) for c in profile.variants["cases"])
+    aligns = tuple(align_variants(variants, target.model, timeout_s=timeout_s))
+    w = np.asarray(cases, dtype=float)
+    fit = float(np.dot([a.fitness for a in aligns], w) / w.sum()) if w.sum() > 0 else 1.0
+    return UnitAlignment(
+        profile.unit, target.name, fit, aligns, cases, all(a.exact for a in aligns)
+    )
+
+
+def change_items(
+    profile: UnitProfile, alignment: UnitAlignment, *, min_share: float = 0.0
+) -> list[ChangeItem]:
+    """Group a unit's deviations from the target into change items.
+
+    Parameters
+    ----------
+    profile : UnitProfile
+        The unit (cases, period, resources).
+    alignment : UnitAlignment
+        From :func:`align_unit`.
+    min_share : float, default 0.0
+        Items affecting a smaller share of the unit's cases are left out;
+        by default every deviation is reported.
+
+    Returns
+    -------
+    list of ChangeItem
+        Sorted by cases descending, then kind and activities.
+
+    Notes
+    -----
+    Each alignment's moves are classified by :func:`deviations`. ``cases``
+    counts the cases whose variant shows the item; ``occurrences`` counts
+    every occurrence. ``staff`` is the number of distinct resources doing the
+    item's activities in this unit (for ``add``: the activities synchronised
+    next to the missing step), at least 1.
+    """
+    total = max(profile.cases, 1)
+    cases: Counter = Counter()
+    occ: Counter = Counter()
+    neighbours: dict[tuple, set[str]] = defaultdict(set)
+    for ali, n in zip(alignment.alignments, alignment.cases):
+        found = deviations(ali)
+        for key, nb in found:
+            occ[key] += n
+            neighbours[key].update(nb)
+        for key in {k for k, _ in found}:
+            cases[key] += n
+    staff_of = _staff(profile)
+    per_year = profile.cases_per_year
+    items = []
+    for key, c in cases.items():
+        share = c / total
+        if share < min_share:
+            continue
+        kind, acts = key
+        who = neighbours[key] if kind == "add" else set(acts)
+        staff = len(set().union(*(staff_of.get(a, set()) for a in who))) if who else 0
+        items.append(
+            ChangeItem(kind, acts, int(c), float(share), float(per_year * share), int(occ[key]), max(1, staff))
+        )
+    items.sort(key=lambda it: (-it.cases, it.kind, it.activities))
+    return items
+
+
+def deviations(alignment: Alignment) -> list[tuple[tuple[str, tuple[str, ...]], tuple[str, ...]]]:
+    """Classify an alignment's log and model moves into change kinds.
+
+    Parameters
+    ----------
+    alignment : Alignment
+
+    Returns
+    -------
+    list of ((kind, activities), neighbours)
+        One entry per deviation occurrence; ``neighbours`` are the
+        synchronous activities next to the deviation (used for staff of
+        ``add``).
+
+    Notes
+    -----
+    1. A log move of X and a model move of X in the same trace (nearest
+       pairs first) are one ``reorder``: X moved over the synchronous step
+       Y next to where the target places X; activities are (X, Y) or (Y, X)
+       in the target's order.
+    2. A remaining log move of X is ``rework`` when X also occurs
+       synchronously in the trace, else ``drop`` (X absent from the target,
+       or at a place and in a combination the target never allows).
+    3. A remaining visible model move of X is ``add``.
+    """
+    moves = alignment.moves
+    logs = [i for i, m in enumerate(moves) if m.kind == "log"]
+    models = [i for i, m in enumerate(moves) if m.kind == "model"]
+    pairs = sorted(
+        ((abs(i - j), i, j) for i in logs for j in models if moves[i].activity == moves[j].activity),
+    )
+    used: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i in used or j in used:
+            continue
+        used.update((i, j))
+        x = moves[i].activity
+        step = -1 if i < j else 1  # from the model move towards the log move
+        y = _sync_near(moves, j, step) or _sync_near(moves, j, -step) or x
+        acts = (x, y) if i > j else (y, x)
+        out.append((("reorder", acts), (y,)))
+    synced = {m.activity for m in moves if m.kind == "sync"}
+    for i in logs:
+        if i in used:
+            continue
+        x = moves[i].activity
+        kind = "rework" if x in synced else "drop"
+        out.append(((kind, (x,)), _neighbours(moves, i)))
+    for j in models:
+        if j not in used:
+            out.append((("add", (moves[j].activity,)), _neighbours(moves, j)))
+    return out
+
+
+# ----------------------------------------------------------------------------
+
+
+def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
+    cost_fn = cost_fn or occurrence_cost
+    label = "deviation occurrences" if cost_fn is occurrence_cost else "cost"
+    order = [u for u in medoids if u in by_unit] + sorted(u for u in by_unit if u not in set(medoids))
+    cands: list[tuple[str, str, Model]] = [("unit", u, by_unit[u]) for u in order]
+    pooled = _pooled_model(profs, noise)
+    if pooled is not None:
+        cands.append(("pooled", "pooled", pooled))
+    if not cands:
+        raise OptionError("no units to choose a target from")
+    scored = []
+    for rank, (kind, name, model) in enumerate(cands):
+        tgt = Target(kind, name, "", model)
+        changes = {p.unit: change_items(p, align_unit(p, tgt, timeout_s=timeout_s)) for p in profs}
+        scored.append((float(cost_fn(changes)), rank, kind, name, model))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    best = scored[0]
+    reason = f"auto: lowest total {label} {_fmt(best[0], label)} of {len(scored)} candidates"
+    if len(scored) > 1:
+        nxt = scored[1]
+        reason += f"; next best {nxt[3]} {_fmt(nxt[0], label)}"
+    if best[3] in medoids:
+        reason += f"; {best[3]} is a family medoid"
+    return Target(best[2], best[3], reason, best[4])
+
+
+def _pooled_model(profs: Sequence[UnitProfile], noise: float) -> Model | None:
+    """Model of the pooled variants that use only majority-shared behaviour."""
+    half = len(profs) / 2.0
+    votes: Counter = Counter()
+    pooled: Counter = Counter()
+    for p in profs:
+        used = set()
+        for v, c in zip(p.variants["variant"], p.variants["cases"]):
+            v = tuple(v)
+            pooled[v] += int(c)
+            used.update(_features(v))
+        votes.update(used)
+    shared = {f for f, n in votes.items() if n > half}
+    keep = {v: c for v, c in pooled.items() if v and set(_features(v)) <= shared}
+    if not keep:
+        return None
+    return discover_model_from_variants(keep, noise_threshold=noise, name="pooled", kind="pooled")
+
+
+def _features(v: tuple[str, ...]):
+    if not v:
+        return []
+    return [("start", v[0]), ("end", v[-1])] + list(zip(v, v[1:]))
+
+
+def _staff(profile: UnitProfile) -> dict[str, set]:
+    r = profile.resources
+    out: dict[str, set] = defaultdict(set)
+    for a, who in zip(r["activity"], r["resource"]):
+        out[a].add(who)
+    return out
+
+
+def _sync_near(moves, j: int, step: int) -> str | None:
+    k = j + step
+    while 0 <= k < len(moves):
+        if moves[k].kind == "sync":
+            return moves[k].activity
+        k += step
+    return None
+
+
+def _neighbours(moves, i: int) -> tuple[str, ...]:
+    return tuple(a for a in (_sync_near(moves, i, -1), _sync_near(moves, i, 1)) if a is not None)
+
+
+def _fmt(x: float, label: str) -> str:
+    return f"{x:,.0f}" if label != "cost" else f"£{x:,.0f}"

@@ -1,0 +1,679 @@
+"""Process maps and difference maps: layered graphs of directly-follows behaviour.
+
+A process map shows one profile's most frequent behaviour: the edges that
+together cover a share of all directly-follows occurrences (the "frequency
+slider" of interactive tools, fixed at ``coverage``), the activities on them,
+an artificial start and end. A difference map overlays a unit's behaviour and
+a target model's directly-follows relation in one graph, coloured by where
+each activity and edge occurs.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyBboxPatch, PathPatch, Polygon
+from matplotlib.path import Path as MPath
+
+from ..profile import UnitProfile
+from .figure import new_figure, save_figure
+from .layout import Layout, layered_layout
+from .style import (
+    BACK_EDGE,
+    DIFF_COLOURS,
+    EDGE,
+    NODE,
+    PALETTE,
+    format_count,
+    format_duration,
+    literal,
+    rc,
+    text_size,
+    tint,
+)
+
+__all__ = ["TargetGraph", "process_map", "difference_map", "select_behaviour"]
+
+START = "\x00start"  # control characters are stripped from activity names on input,
+END = "\x00end"  # so these keys never collide with an activity
+
+NODE_FONT = 9.0
+EDGE_FONT = 7.5
+TITLE_FONT = 12.5
+CAPTION_FONT = 8.0
+LEGEND_FONT = 8.0
+MARGIN = 18.0
+MIN_WIDTH = 540.0
+TERMINAL_R = 11.0
+LOOP_BULGE = 16.0
+
+
+@dataclass(frozen=True)
+class TargetGraph:
+    """A target process as plain directly-follows behaviour.
+
+    ``activities``; ``edges`` as (source, target) pairs; ``start`` and ``end``:
+    activities a case may start or end with.
+    """
+
+    activities: set[str] = field(default_factory=set)
+    edges: set[tuple[str, str]] = field(default_factory=set)
+    start: set[str] = field(default_factory=set)
+    end: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What :func:`select_behaviour` keeps of a profile.
+
+    ``edges`` has ``source``, ``target``, ``events``, ``cases``,
+    ``median_wait_s`` and includes edges from :data:`START` and to
+    :data:`END`; ``activities`` has ``activity``, ``events``, ``cases``.
+    """
+
+    activities: pd.DataFrame
+    edges: pd.DataFrame
+    share: float
+    total_activities: int
+    total_edges: int
+
+
+def select_behaviour(
+    profile: UnitProfile,
+    *,
+    coverage: float = 0.9,
+    max_activities: int = 60,
+    max_edges: int = 150,
+) -> Behaviour:
+    """The most frequent edges covering ``coverage`` of directly-follows occurrences.
+
+    Only the ``max_activities`` most frequent activities (by events) are
+    candidates; edges are taken by occurrences, most frequent first, until
+    their occurrences reach ``coverage`` of all occurrences (start and end
+    transitions included) or ``max_edges`` edges are kept. Then every kept
+    activity is made reachable from the start and able to reach the end,
+    where possible, by adding the most frequent path over candidate edges.
+    """
+    if not 0 < coverage <= 1:
+        raise ValueError(f"coverage must be in (0, 1], got {coverage!r}")
+    if max_activities < 1:
+        raise ValueError(f"max_activities must be at least 1, got {max_activities!r}")
+    acts = profile.activities.sort_values(["events", "activity"], ascending=[False, True], kind="stable")
+    candidates = set(acts["activity"].head(max_activities))
+    edges = _all_edges(profile)
+    total = float(edges["events"].sum()) or 1.0
+    ok = edges["source"].isin(candidates | {START}) & edges["target"].isin(candidates | {END})
+    cand = edges[ok].sort_values(
+        ["events", "cases", "source", "target"], ascending=[False, False, True, True], kind="stable"
+    )
+    cum = cand["events"].cumsum().to_numpy()
+    n_keep = int(np.searchsorted(cum, coverage * total - 1e-9) + 1) if len(cum) else 0
+    n_keep = min(n_keep, len(cand), max_edges)
+    kept = cand.head(n_keep)
+
+    g_all = nx.DiGraph()
+    for r in cand.itertuples(index=False):
+        g_all.add_edge(r.source, r.target, w=math.log(total / r.events) + 1e-6)
+    chosen = {(r.source, r.target) for r in kept.itertuples(index=False)}
+    chosen |= _repair(g_all, chosen)
+    kept = cand[[(s, t) in chosen for s, t in zip(cand["source"], cand["target"])]]
+    kept = kept.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
+    names = (set(kept["source"]) | set(kept["target"])) - {START, END}
+    a = acts[acts["activity"].isin(names)][["activity", "events", "cases"]].reset_index(drop=True)
+    return Behaviour(
+        activities=a,
+        edges=kept,
+        share=float(kept["events"].sum()) / total,
+        total_activities=len(acts),
+        total_edges=len(edges),
+    )
+
+
+def process_map(
+    profile: UnitProfile,
+    path_stem: str | Path,
+    *,
+    coverage: float = 0.9,
+    max_activities: int = 60,
+    max_edges: int = 150,
+    title: str | None = None,
+) -> list[Path]:
+    """Draw a profile's most frequent behaviour as a layered process map.
+
+    Parameters
+    ----------
+    profile : UnitProfile
+        A unit's profile, or a merged (family-level) one.
+    path_stem : str or Path
+        Output path without suffix; ``.svg`` and ``.png`` are written.
+    coverage : float, default 0.9
+        Share of directly-follows occurrences the kept edges must cover.
+    max_activities : int, default 60
+        Most frequent activities considered (keeps large logs readable).
+    max_edges : int, default 150
+        Most edges drawn.
+    title : str, optional
+        Default: "Process map: <process> · <unit>".
+
+    Returns
+    -------
+    list of Path
+        The SVG and PNG written.
+    """
+    with rc():
+        fig = process_map_figure(
+            profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges, title=title
+        )
+        return save_figure(fig, path_stem)
+
+
+def process_map_figure(
+    profile: UnitProfile,
+    *,
+    coverage: float = 0.9,
+    max_activities: int = 60,
+    max_edges: int = 150,
+    title: str | None = None,
+) -> Figure:
+    """The figure :func:`process_map` saves (for notebooks and tests)."""
+    with rc():
+        b = select_behaviour(profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges)
+        top = max([1] + b.activities["cases"].tolist())
+        nodes = {START: _terminal(START), END: _terminal(END)}
+        for r in b.activities.itertuples(index=False):
+            share = r.cases / top
+            nodes[r.activity] = _Node(
+                label=f"{_wrap(r.activity)}\n{format_count(r.cases)} cases",
+                face=tint(NODE, 0.10 + 0.40 * share),
+                edge=NODE,
+            )
+        edges = _edges_from(b.edges, colour=EDGE)
+        caption = (
+            f"Shown: {len(b.activities)} of {b.total_activities} activities and "
+            f"{len(b.edges)} of {b.total_edges} transitions, covering {b.share:.0%} of "
+            f"{format_count(_total_occurrences(profile))} directly-follows occurrences "
+            f"(kept the most frequent transitions up to {coverage:.0%}, "
+            f"at most {max_activities} activities). Box: activity and cases; "
+            "edge width ∝ cases; edge label: cases · median wait; ▶ start, ■ end."
+        )
+        legend = [
+            ("box", tint(NODE, 0.3), NODE, "activity (darker: more cases)"),
+            ("line", EDGE, None, "transition"),
+            ("dash", BACK_EDGE, None, "loop back to an earlier step"),
+        ]
+        head = title or f"Process map: {profile.process} · {profile.unit}"
+        sub = f"{format_count(profile.cases)} cases, {format_count(profile.events)} events"
+        return _draw(nodes, edges, title=head, subtitle=sub, caption=caption, legend=legend)
+
+
+def difference_map(
+    unit_profile: UnitProfile,
+    target: TargetGraph,
+    path_stem: str | Path,
+    *,
+    coverage: float = 0.95,
+    max_activities: int = 60,
+    title: str | None = None,
+) -> list[Path]:
+    """Draw a unit's behaviour against a target: common, only in the unit, only in the target.
+
+    The unit's behaviour is selected as in :func:`process_map` (``coverage``,
+    ``max_activities``); the target's activities, edges, start and end
+    activities are all drawn. Unit edges are labelled with the unit's cases.
+
+    Returns
+    -------
+    list of Path
+        The SVG and PNG written.
+    """
+    with rc():
+        fig = difference_map_figure(
+            unit_profile, target, coverage=coverage, max_activities=max_activities, title=title
+        )
+        return save_figure(fig, path_stem)
+
+
+def difference_map_figure(
+    unit_profile: UnitProfile,
+    target: TargetGraph,
+    *,
+    coverage: float = 0.95,
+    max_activities: int = 60,
+    title: str | None = None,
+) -> Figure:
+    """The figure :func:`difference_map` saves."""
+    with rc():
+        b = select_behaviour(unit_profile, coverage=coverage, max_activities=max_activities)
+        t_acts = {str(a) for a in target.activities} | set(target.start) | set(target.end)
+        t_acts |= {a for e in target.edges for a in e}
+        t_edges = {(str(s), str(t)) for s, t in target.edges}
+        t_edges |= {(START, a) for a in target.start} | {(a, END) for a in target.end}
+        u_cases = dict(zip(b.activities["activity"], b.activities["cases"]))
+
+        def cls(in_unit: bool, in_target: bool) -> str:
+            return "common" if in_unit and in_target else ("unit" if in_unit else "target")
+
+        nodes = {START: _terminal(START), END: _terminal(END)}
+        order = list(b.activities["activity"]) + sorted(t_acts - set(u_cases))
+        for a in order:
+            c = cls(a in u_cases, a in t_acts)
+            colour = DIFF_COLOURS[c]
+            count = f"\n{format_count(u_cases[a])} cases" if a in u_cases else "\n(target only)"
+            nodes[a] = _Node(
+                label=f"{_wrap(a)}{count}",
+                face=tint(colour, 0.18),
+                edge=colour,
+                linestyle="-" if c != "target" else (0, (3, 2)),
+                linewidth=1.6 if c != "common" else 1.0,
+            )
+        u_edges = _edges_from(b.edges, colour=EDGE)
+        u_keys = {(e.u, e.v) for e in u_edges}
+        edges = []
+        for e in u_edges:
+            c = cls(True, (e.u, e.v) in t_edges)
+            edges.append(_Edge(e.u, e.v, e.label, e.width, DIFF_COLOURS[c]))
+        for s, t in sorted(t_edges - u_keys, key=lambda e: (str(e[0]), str(e[1]))):
+            edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
+        legend = [
+            ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
+            ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
+            ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
+            ("dash", EDGE, None, "dashed edge: loop back"),
+        ]
+        n_only_u = sum(1 for e in edges if e.colour == DIFF_COLOURS["unit"])
+        n_only_t = sum(1 for e in edges if e.colour == DIFF_COLOURS["target"])
+        caption = (
+            f"Unit behaviour: the most frequent transitions covering {b.share:.0%} of its "
+            f"directly-follows occurrences ({len(b.activities)} of {b.total_activities} activities). "
+            f"{n_only_u} transitions occur only in the unit, {n_only_t} only in the target. "
+            "Edge label: unit cases · median wait; edge width ∝ unit cases; ▶ start, ■ end."
+        )
+        head = title or f"Difference to target: {unit_profile.process} · {unit_profile.unit}"
+        return _draw(nodes, edges, title=head, subtitle=None, caption=caption, legend=legend)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def _all_edges(profile: UnitProfile) -> pd.DataFrame:
+    cols = ["source", "target", "events", "cases", "median_wait_s"]
+    e = profile.edges[cols].copy()
+    s = profile.start_activities()
+    t = profile.end_activities()
+    starts = pd.DataFrame(
+        {"source": START, "target": s.index.astype(str), "events": s.values, "cases": s.values,
+         "median_wait_s": np.nan}
+    )
+    ends = pd.DataFrame(
+        {"source": t.index.astype(str), "target": END, "events": t.values, "cases": t.values,
+         "median_wait_s": np.nan}
+    )
+    out = pd.concat([x for x in (e, starts, ends) if len(x)], ignore_index=True) if len(e) + len(s) else e
+    return out.astype({"events": np.int64, "cases": np.int64, "median_wait_s": float})
+
+
+def _total_occurrences(profile: UnitProfile) -> int:
+    return int(profile.edges["events"].sum()) + 2 * int(profile.cases)
+
+
+def _repair(g: nx.DiGraph, chosen: set) -> set:
+    """Edges to add so kept activities are reachable from START and reach END."""
+    added: set = set()
+    if START not in g:
+        return added
+
+    def kept_graph() -> nx.DiGraph:
+        k = nx.DiGraph()
+        k.add_nodes_from([START, END])
+        k.add_edges_from(chosen | added)
+        return k
+
+    k = kept_graph()
+    for a in sorted(n for n in k if n not in (START, END)):
+        if a not in nx.descendants(k, START) and nx.has_path(g, START, a):
+            p = nx.dijkstra_path(g, START, a, weight="w")
+            added |= set(zip(p, p[1:]))
+            k = kept_graph()
+    if END in g:
+        for a in sorted(n for n in k if n not in (START, END)):
+            if a not in nx.ancestors(k, END) and nx.has_path(g, a, END):
+                p = nx.dijkstra_path(g, a, END, weight="w")
+                added |= set(zip(p, p[1:]))
+                k = kept_graph()
+    return added
+
+
+# ---------------------------------------------------------------- drawing
+
+
+@dataclass
+class _Node:
+    label: str
+    face: object
+    edge: object
+    linestyle: object = "-"
+    linewidth: float = 1.0
+    terminal: str | None = None
+
+
+@dataclass
+class _Edge:
+    u: str
+    v: str
+    label: str | None
+    width: float
+    colour: object
+
+
+def _terminal(key: str) -> _Node:
+    return _Node(label="▶" if key == START else "■", face="white", edge=PALETTE["grey"], terminal=key)
+
+
+def _wrap(name: str, width: int = 26, lines: int = 3) -> str:
+    parts = textwrap.wrap(str(name), width=width, break_long_words=True, break_on_hyphens=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1] + "…"
+    return "\n".join(parts)
+
+
+def _edges_from(kept: pd.DataFrame, *, colour) -> list[_Edge]:
+    top = max([1] + kept["cases"].tolist())
+    out = []
+    for r in kept.itertuples(index=False):
+        if r.source == START or r.target == END:
+            label = format_count(r.cases)
+        else:
+            label = f"{format_count(r.cases)} · {format_duration(r.median_wait_s)}"
+        out.append(_Edge(r.source, r.target, label, 0.8 + 3.7 * r.cases / top, colour))
+    return out
+
+
+def _text_lines(text: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width`` points."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
+        trial = f"{cur} {word}" if cur else word
+        if cur and text_size(trial, size)[0] > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) -> Figure:
+    sizes, boxes = {}, {}
+    loops = {e.u: e for e in edges if e.u == e.v}
+    for k, n in nodes.items():
+        if n.terminal:
+            w = h = 2 * TERMINAL_R
+        else:
+            tw, th = text_size(n.label, NODE_FONT)
+            w, h = max(tw + 16, 64.0), th + 10
+        boxes[k] = (w, h)
+        extra = 0.0
+        if k in loops:
+            lw = text_size(loops[k].label or "", EDGE_FONT)[0] if loops[k].label else 0
+            extra = 2 * (LOOP_BULGE + 6 + lw)
+        sizes[k] = (w + extra, h)
+    weights = {(e.u, e.v): e.width for e in edges}
+    label_h = text_size("0", EDGE_FONT)[1]
+    lay = layered_layout(
+        list(nodes),
+        [(e.u, e.v) for e in edges],
+        sizes=sizes,
+        weights=weights,
+        roots=[START],
+        sinks=[END],
+        node_gap=26.0,
+        layer_gap=max(46.0, 2 * label_h + 30),
+    )
+
+    # page geometry, all in points (1 data unit = 1 pt, y down)
+    width = max(lay.width + 2 * MARGIN, MIN_WIDTH)
+    inner = width - 2 * MARGIN
+    title_lines = _text_lines(title, TITLE_FONT, inner)
+    head = MARGIN + len(title_lines) * TITLE_FONT * 1.25
+    if subtitle:
+        head += LEGEND_FONT * 1.5
+    legend_rows = _legend_rows(legend, inner)
+    head += 6 + len(legend_rows) * LEGEND_FONT * 1.9 + 14
+    cap_lines = _text_lines(caption, CAPTION_FONT, inner)
+    foot = 16 + len(cap_lines) * CAPTION_FONT * 1.3 + MARGIN
+    height = head + lay.height + foot
+    dx = MARGIN + (inner - lay.width) / 2
+    dy = head
+
+    fig = new_figure(width / 72, height / 72)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+
+    y = MARGIN
+    for line in title_lines:
+        ax.text(MARGIN, y, literal(line), fontsize=TITLE_FONT, fontweight="bold", va="top", usetex=False)
+        y += TITLE_FONT * 1.25
+    if subtitle:
+        ax.text(MARGIN, y + 1, literal(subtitle), fontsize=LEGEND_FONT, color=PALETTE["grey"], va="top")
+        y += LEGEND_FONT * 1.5
+    y += 6
+    for row in legend_rows:
+        _draw_legend_row(ax, row, MARGIN, y)
+        y += LEGEND_FONT * 1.9
+    y = dy + lay.height + 16
+    for line in cap_lines:
+        ax.text(MARGIN, y, literal(line), fontsize=CAPTION_FONT, color=PALETTE["grey"], va="top")
+        y += CAPTION_FONT * 1.3
+
+    pos = {k: (x + dx, yy + dy) for k, (x, yy) in lay.pos.items()}
+    rects = {k: (pos[k][0] - boxes[k][0] / 2, pos[k][1] - boxes[k][1] / 2, boxes[k][0], boxes[k][1]) for k in pos}
+    band: dict[float, float] = {}  # layer centre y -> half height of its tallest box
+    for k, (_, yy) in pos.items():
+        band[round(yy, 3)] = max(band.get(round(yy, 3), 0.0), boxes[k][1] / 2)
+
+    paths = _edge_paths(lay, edges, pos, boxes, band, dx, dy)
+    placed: list[tuple[float, float, float, float]] = []
+    obstacles = [(x - 2, y - 2, w + 4, h + 4) for x, y, w, h in rects.values()]
+    for e in edges:
+        if e.u == e.v:
+            _draw_self_loop(ax, e, pos[e.u], boxes[e.u], placed)
+            continue
+        verts, codes, mid, up = paths[(e.u, e.v)]
+        back = (e.u, e.v) in lay.back_edges
+        style = (0, (4, 2.5)) if back else "-"
+        colour = BACK_EDGE if back and e.colour == EDGE else e.colour
+        ax.add_patch(
+            PathPatch(MPath(verts, codes), fill=False, edgecolor=colour, linewidth=e.width,
+                      linestyle=style, capstyle="butt", zorder=2)
+        )
+        _arrowhead(ax, verts[0] if up else verts[-1], up, e.width, colour)
+        if e.label:
+            _place_label(ax, e.label, mid, obstacles, placed, colour)
+
+    for k, n in nodes.items():
+        x, yy, w, h = rects[k]
+        if n.terminal:
+            ax.add_patch(Circle(pos[k], TERMINAL_R, facecolor="white", edgecolor=n.edge, linewidth=1.2, zorder=3))
+            ax.text(pos[k][0] + (1.0 if k == START else 0), pos[k][1], n.label, fontsize=10,
+                    ha="center", va="center_baseline", color=PALETTE["black"], zorder=4)
+            continue
+        ax.add_patch(
+            FancyBboxPatch((x, yy), w, h, boxstyle="round,pad=0,rounding_size=5", facecolor=n.face,
+                           edgecolor=n.edge, linewidth=n.linewidth, linestyle=n.linestyle, zorder=3)
+        )
+        ax.text(pos[k][0], pos[k][1], literal(n.label), fontsize=NODE_FONT, ha="center", va="center",
+                multialignment="center", linespacing=1.2, zorder=4, gid=None, usetex=False)
+    return fig
+
+
+def _edge_paths(lay: Layout, edges, pos, boxes, band, dx, dy) -> dict:
+    """Bezier path per edge through its dummy points, ports spread along box sides.
+
+    Returns ``{(u, v): (verts, codes, label_point, points_up)}``; vertices run
+    from the upper end to the lower end; ``points_up`` marks back edges.
+    """
+    drawn = [e for e in edges if e.u != e.v]
+    info = {}
+    ports: dict[tuple[str, str], list] = {}  # (node, "bottom"|"top") -> [(sort key, edge key)]
+    for e in drawn:
+        key = (e.u, e.v)
+        up = key in lay.back_edges
+        upper, lower = (e.v, e.u) if up else (e.u, e.v)
+        route = [(x + dx, y + dy) for x, y in lay.routes[key]]
+        if up:
+            route = route[::-1]
+        first = route[0] if route else pos[lower]
+        last = route[-1] if route else pos[upper]
+        ports.setdefault((upper, "bottom"), []).append(((first[0], up), key))
+        ports.setdefault((lower, "top"), []).append(((last[0], up), key))
+        info[key] = (upper, lower, route, up)
+    offset: dict = {}
+    for (node, side), items in ports.items():
+        items.sort(key=lambda t: (t[0][0], t[0][1], str(t[1])))
+        w = boxes[node][0]
+        k = len(items)
+        step = min(10.0, 0.7 * w / max(k - 1, 1)) if k > 1 else 0.0
+        for i, (_, key) in enumerate(items):
+            offset[(key, side)] = (i - (k - 1) / 2) * step
+    out = {}
+    for key, (upper, lower, route, up) in info.items():
+        ux, uy = pos[upper]
+        lx, ly = pos[lower]
+        uh = boxes[upper][1] / 2
+        lh = boxes[lower][1] / 2
+        arrow = 6.0
+        p0 = (ux + offset[(key, "bottom")], uy + uh + (arrow if up else 0.0))
+        p1 = (lx + offset[(key, "top")], ly - lh - (0.0 if up else arrow))
+        pts = [p0]
+        for x, y in route:
+            layer_half = band.get(round(y, 3), 0.0)
+            pts += [(x, y - layer_half), (x, y + layer_half)]
+        pts.append(p1)
+        if up and not route:
+            # a loop between adjacent layers: bow out to the right of the forward edge
+            mx, my = (p0[0] + p1[0]) / 2 + 22, (p0[1] + p1[1]) / 2
+            pts = [p0, (mx, my), p1]
+        verts, codes = [pts[0]], [MPath.MOVETO]
+        segs = []
+        for a, b in zip(pts, pts[1:]):
+            if abs(a[0] - b[0]) < 1e-6 and _same_band(a, b, route):
+                verts.append(b)
+                codes.append(MPath.LINETO)
+            else:
+                my = (a[1] + b[1]) / 2
+                verts += [(a[0], my), (b[0], my), b]
+                codes += [MPath.CURVE4] * 3
+            segs.append((a, b))
+        inter = [s for s in segs if abs(s[1][1] - s[0][1]) > 1e-6 and not _same_band(s[0], s[1], route)] or segs
+        a, b = inter[len(inter) // 2] if not up else inter[(len(inter) - 1) // 2]
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        out[key] = (verts, codes, mid, up)
+    return out
+
+
+def _same_band(a, b, route) -> bool:
+    """True for the straight segment of a dummy point inside its layer band."""
+    return any(abs(a[0] - x) < 1e-6 and a[1] < y < b[1] for x, y in route) or any(
+        abs(a[0] - x) < 1e-6 and b[1] < y < a[1] for x, y in route
+    )
+
+
+def _arrowhead(ax, tip_base, up: bool, lw: float, colour) -> None:
+    x, y = tip_base
+    length = 6.0
+    half = 2.6 + 0.45 * lw
+    tip = y - length if up else y + length
+    ax.add_patch(Polygon([(x - half, y), (x + half, y), (x, tip)], closed=True, facecolor=colour,
+                         edgecolor="none", zorder=2.5))
+
+
+def _place_label(ax, text, mid, obstacles, placed, colour) -> None:
+    w, h = text_size(text, EDGE_FONT)
+    w += 4
+    h += 2
+    best, best_cost = None, math.inf
+    shifts = [0.0]
+    for s in range(1, 16):
+        shifts += [s * 7.0, -s * 7.0]
+    for dyy in (0.0, -h * 0.6, h * 0.6):
+        for dxx in shifts:
+            cx, cy = mid[0] + dxx, mid[1] + dyy
+            r = (cx - w / 2, cy - h / 2, w, h)
+            cost = sum(_overlap(r, o) for o in obstacles) * 100 + sum(_overlap(r, p) for p in placed)
+            cost += abs(dxx) * 0.01 + abs(dyy) * 0.02
+            if cost < best_cost:
+                best, best_cost = (cx, cy, r), cost
+            if cost < 1:
+                break
+        if best_cost < 1:
+            break
+    cx, cy, r = best
+    placed.append(r)
+    ax.text(cx, cy, literal(text), fontsize=EDGE_FONT, ha="center", va="center", color=PALETTE["black"],
+            zorder=5, bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+
+
+def _overlap(a, b) -> float:
+    ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    oy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return ox * oy if ox > 0 and oy > 0 else 0.0
+
+
+def _draw_self_loop(ax, e: _Edge, centre, box, placed) -> None:
+    x, y = centre
+    w, h = box
+    right = x + w / 2
+    a, b = (right, y - h / 4), (right, y + h / 4)
+    verts = [a, (right + LOOP_BULGE * 1.4, a[1] - 4), (right + LOOP_BULGE * 1.4, b[1] + 4), (b[0] + 5, b[1])]
+    ax.add_patch(PathPatch(MPath(verts, [MPath.MOVETO] + [MPath.CURVE4] * 3), fill=False,
+                           edgecolor=BACK_EDGE if e.colour == EDGE else e.colour, linewidth=e.width,
+                           linestyle=(0, (4, 2.5)), zorder=2))
+    half = 2.6 + 0.45 * e.width
+    colour = BACK_EDGE if e.colour == EDGE else e.colour
+    ax.add_patch(Polygon([(b[0] + 6, b[1] - half), (b[0] + 6, b[1] + half), (b[0], b[1])], closed=True,
+                         facecolor=colour, edgecolor="none", zorder=2.5))
+    if e.label:
+        tw, th = text_size(e.label, EDGE_FONT)
+        lx = right + LOOP_BULGE + 6
+        placed.append((lx, y - th / 2, tw, th))
+        ax.text(lx, y, literal(e.label), fontsize=EDGE_FONT, ha="left", va="center", zorder=5,
+                bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+
+
+def _legend_rows(legend, width) -> list[list]:
+    rows, cur, used = [], [], 0.0
+    for item in legend:
+        w = 30 + text_size(item[3], LEGEND_FONT)[0] + 16
+        if cur and used + w > width:
+            rows.append(cur)
+            cur, used = [], 0.0
+        cur.append((item, w))
+        used += w
+    if cur:
+        rows.append(cur)
+    return rows
+
+
+def _draw_legend_row(ax, row, x, y) -> None:
+    cy = y + LEGEND_FONT * 0.7
+    for (kind, face, edge, label), w in row:
+        if kind == "box":
+            ax.add_patch(FancyBboxPatch((x, cy - 5), 22, 10, boxstyle="round,pad=0,rounding_size=3",
+                                        facecolor=face, edgecolor=edge, linewidth=1.0))
+        else:
+            ax.add_patch(PathPatch(MPath([(x, cy), (x + 22, cy)]), edgecolor=face, linewidth=1.8,
+                                   linestyle="-" if kind == "line" else (0, (4, 2.5)), fill=False))
+        ax.text(x + 28, cy, literal(label), fontsize=LEGEND_FONT, va="center", color=PALETTE["black"])
+        x += w

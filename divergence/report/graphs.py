@@ -1,0 +1,105 @@
+"""Draw one process's graphs into ``<out>/<process>/graphs/`` (SVG and PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..privacy import fold_profile
+from ..progress import ProgressFn, no_progress
+from ..result import ProcessResult
+from .safe import safe_name
+
+__all__ = ["draw_process_graphs"]
+
+
+def draw_process_graphs(
+    pr: ProcessResult, folder: Path, *, min_cases: int = 1, progress: ProgressFn = no_progress
+) -> dict[str, Path]:
+    """Draw every graph of one process; returns name -> SVG path.
+
+    Names: ``heatmap``, ``coverage``, ``costs``, ``waves``, ``map:<unit>``,
+    ``diff:<unit>`` and ``family:<family id>``.
+    """
+    from .. import pm, render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    p = pr.process
+    total = 4 + 2 * len(pr.units)
+    step = 0
+
+    def tick() -> None:
+        nonlocal step
+        step += 1
+        progress("", step, total)
+
+    fam = pr.families
+    paths = render.divergence_heatmap(
+        pr.matrices["combined"],
+        pr.units,
+        getattr(fam, "linkage", None),
+        {f: list(m) for f, m in fam.members.items()},
+        folder / "divergence_heatmap",
+        title=f"{p}: combined divergence between units, with process families",
+        measure_name="combined divergence",
+    )
+    out["heatmap"] = _svg(paths)
+    tick()
+    shown = {u: fold_profile(pr.profiles[u], min_cases) for u in pr.units}
+    paths = render.variant_coverage_chart(
+        [pr.profiles[u] for u in pr.units],
+        folder / "variant_coverage",
+        title=f"{p}: share of cases covered by the most frequent variants",
+    )
+    out["coverage"] = _svg(paths)
+    tick()
+    rows, ranges = [], []
+    for u in pr.units:
+        c = pr.costs[u]
+        items = c.items
+        if len(items):
+            by_kind = items.groupby("kind")["cost_gbp"].sum()
+            for k, v in by_kind.items():
+                rows.append({"unit": u, "kind": k, "cost_gbp": float(v)})
+        overhead = c.cost_gbp["central"] - (float(items["cost_gbp"].sum()) if len(items) else 0.0)
+        if overhead > 0.5:
+            rows.append({"unit": u, "kind": "overhead", "cost_gbp": overhead})
+        ranges.append({"unit": u, **{k: c.cost_gbp[k] for k in ("low", "central", "high")}})
+    paths = render.cost_chart(
+        pd.DataFrame(rows, columns=["unit", "kind", "cost_gbp"]),
+        pd.DataFrame(ranges),
+        folder / "harmonisation_costs",
+        title=f"{p}: one-off harmonisation cost per unit (central, by change kind; whiskers low–high)",
+    )
+    out["costs"] = _svg(paths)
+    tick()
+    w = pr.waves.copy()
+    w["cost_central"] = [pr.costs[u].cost_gbp["central"] for u in w["unit"]]
+    w["fitness_to_target"] = [pr.alignments[u].fitness for u in w["unit"]]
+    paths = render.waves_chart(w, folder / "migration_waves", title=f"{p}: migration waves onto the target process")
+    out["waves"] = _svg(paths)
+    tick()
+    target_graph = render.TargetGraph(**pm.model_graph(pr.target.model))
+    for u in pr.units:
+        name = safe_name(u)
+        paths = render.process_map(shown[u], folder / f"map_{name}", title=f"{p} · {u}: process map")
+        out[f"map:{u}"] = _svg(paths)
+        tick()
+        paths = render.difference_map(
+            shown[u],
+            target_graph,
+            folder / f"diff_{name}",
+            title=f"{p} · {u} compared with the target ({pr.target.name})",
+        )
+        out[f"diff:{u}"] = _svg(paths)
+        tick()
+    return out
+
+
+def _svg(paths: list[Path]) -> Path:
+    for path in paths:
+        if Path(path).suffix == ".svg":
+            return Path(path)
+    raise ValueError("renderer wrote no SVG")

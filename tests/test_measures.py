@@ -1,0 +1,287 @@
+"""Tests of divergence.measures: exact values on tiny logs, pm4py agreement, properties."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import jensenshannon
+
+from divergence.errors import OptionError
+from divergence.measures import (
+    DEFAULT_WEIGHTS,
+    MEASURES,
+    MeasureResult,
+    combine,
+    compute_measures,
+    register,
+)
+from divergence.profile import profile_units
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def make_profiles(spec, *, step_h=1.0):
+    """``{unit: [(variant, count) or (variant, count, step_hours)]}`` -> profiles by unit name.
+
+    A variant is a string of one-letter activities or a tuple of names.
+    """
+    rows = []
+    for unit, variants in spec.items():
+        n = 0
+        for item in variants:
+            var, count = item[0], item[1]
+            step = item[2] if len(item) > 2 else step_h
+            for _ in range(count):
+                for i, a in enumerate(var):
+                    rows.append(
+                        {
+                            "process": "P",
+                            "unit": unit,
+                            "case": f"{unit}-{n}",
+                            "activity": a,
+                            "timestamp": T0 + pd.Timedelta(hours=i * step),
+                            "resource": "r",
+                        }
+                    )
+                n += 1
+    return list(profile_units(pd.DataFrame(rows))["P"].values())
+
+
+def with_variants(profile, variants):
+    """A copy of ``profile`` with the variant table ``{tuple: cases}``."""
+    v = pd.DataFrame({"variant": list(variants), "cases": list(variants.values())})
+    v["share"] = v["cases"] / v["cases"].sum()
+    v["median_duration_s"] = 0.0
+    return dataclasses.replace(profile, variants=v)
+
+
+def language_of(profile):
+    v = profile.variants
+    return {tuple(k): c / v["cases"].sum() for k, c in zip(v["variant"], v["cases"])}
+
+
+# ------------------------------------------------------------------ exact values
+
+
+def test_language_abc_vs_abd_is_one_third():
+    a, b = make_profiles({"a": [("ABC", 3)], "b": [("ABD", 5)]})
+    m = compute_measures([a, b], names=["language"]).matrices["language"]
+    assert m == pytest.approx(np.array([[0, 1 / 3], [1 / 3, 0]]), abs=1e-12)
+
+
+def test_language_mixture_by_hand():
+    # c: 1/3 ABC, 2/3 XY. a -> c moves 2/3 from ABC to XY (distance 1);
+    # b (ABD) -> c: 1/3 to ABC (1/3) and 2/3 to XY (1): 1/9 + 2/3.
+    a, b, c = make_profiles({"a": [("ABC", 3)], "b": [("ABD", 3)], "c": [("ABC", 1), ("XY", 2)]})
+    m = compute_measures([a, b, c], names=["language"]).matrices["language"]
+    assert m[0, 2] == pytest.approx(2 / 3, abs=1e-12)
+    assert m[1, 2] == pytest.approx(7 / 9, abs=1e-12)
+
+
+def test_language_empty_variant_ground_distance():
+    (a,) = make_profiles({"a": [("AB", 1)]})
+    e = with_variants(a, {(): 1})
+    both = with_variants(a, {(): 1, ("A", "B"): 1})
+    m = compute_measures([e, a, both, e], names=["language"]).matrices["language"]
+    assert m[0, 1] == pytest.approx(1.0)  # empty vs AB: distance 1
+    assert m[0, 2] == pytest.approx(0.5)
+    assert m[0, 3] == 0.0  # two empty languages
+
+
+def test_flow_by_hand():
+    # a: ▶A AB BC C■, b: ▶A AB BD D■, each 1/4: half shared -> JS = 1/2 bit
+    a, b = make_profiles({"a": [("ABC", 2)], "b": [("ABD", 7)]})
+    m = compute_measures([a, b], names=["flow"]).matrices["flow"]
+    assert m[0, 1] == pytest.approx(np.sqrt(0.5), abs=1e-12)
+
+
+def test_flow_matches_scipy_jensenshannon_and_counts_repeats():
+    # a: 2×ABAB (▶A, AB×2, BA, B■) + 1×AC; b: 1×AB
+    a, b = make_profiles({"a": [("ABAB", 2), ("AC", 1)], "b": [("AB", 1)]})
+    keys = ["▶A", "AB", "BA", "B■", "AC", "C■"]
+    pa = np.array([3, 4, 2, 2, 1, 1], float)
+    pb = np.array([1, 1, 0, 1, 0, 0], float)
+    expected = jensenshannon(pa / pa.sum(), pb / pb.sum(), base=2)
+    assert len(keys) == len(pa)
+    m = compute_measures([a, b], names=["flow"]).matrices["flow"]
+    assert m[0, 1] == pytest.approx(expected, abs=1e-12)
+
+
+def test_activities_weighted_jaccard_by_hand():
+    # a: A,B in all cases, C in 1/2, D in 1/2; b: A,B all, C all
+    a, b = make_profiles({"a": [("ABC", 1), ("ABD", 1)], "b": [("ABC", 4)]})
+    m = compute_measures([a, b], names=["activities"]).matrices["activities"]
+    # min: 1+1+0.5+0 = 2.5; max: 1+1+1+0.5 = 3.5
+    assert m[0, 1] == pytest.approx(1 - 2.5 / 3.5, abs=1e-12)
+
+
+def test_performance_by_hand():
+    # durations: a 1 h (2 events, step 1h) all cases; b 2 h; c half 1 h, half 2 h
+    a, b, c = make_profiles(
+        {"a": [("AB", 2, 1.0)], "b": [("AB", 2, 2.0)], "c": [("AB", 1, 1.0), ("AC", 1, 2.0)]}
+    )
+    m = compute_measures([a, b, c], names=["performance"]).matrices["performance"]
+    assert m[0, 1] == pytest.approx(1.0)  # opposite ends of the pooled range
+    assert m[0, 2] == pytest.approx(0.5)
+    assert m[1, 2] == pytest.approx(0.5)
+
+
+def test_performance_all_equal_durations_gives_zero():
+    ps = make_profiles({"a": [("AB", 3)], "b": [("AC", 2)]})
+    assert not compute_measures(ps, names=["performance"]).matrices["performance"].any()
+
+
+# ------------------------------------------------------------------ pm4py agreement
+
+
+def _random_profiles(rng, base, n_units, alphabet="ABCDE"):
+    out = []
+    for i in range(n_units):
+        k = int(rng.integers(1, 7))
+        variants = {}
+        for _ in range(k):
+            length = int(rng.integers(1, 6))
+            variants[tuple(rng.choice(list(alphabet), size=length))] = int(rng.integers(1, 20))
+        out.append(dataclasses.replace(with_variants(base, variants), unit=f"u{i}"))
+    return out
+
+
+def test_language_equals_pm4py_compute_emd():
+    pm4py = pytest.importorskip("pm4py")
+    (base,) = make_profiles({"a": [("AB", 1)]})
+    rng = np.random.default_rng(7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(8):
+            ps = _random_profiles(rng, base, 4)
+            m = compute_measures(ps, names=["language"]).matrices["language"]
+            for i in range(len(ps)):
+                for j in range(len(ps)):
+                    if i != j:
+                        ref = pm4py.compute_emd(language_of(ps[i]), language_of(ps[j]))
+                        assert m[i, j] == pytest.approx(ref, abs=1e-9)
+
+
+def test_language_coverage_and_max_variants_reported():
+    (a,) = make_profiles({"a": [("AB", 1)]})
+    a = with_variants(a, {("A",): 6, ("B",): 3, ("C",): 1})
+    b = dataclasses.replace(with_variants(a, {("A",): 1}), unit="b")
+    res = compute_measures([a, b], names=["language"], max_variants=2)
+    assert res.details["language"]["coverage"] == {"a": 0.9, "b": 1.0}
+    assert res.details["language"]["variants_used"] == {"a": 2, "b": 1}
+    # kept: A 2/3, B 1/3 -> 1/3 moves from B to A
+    assert res["language"][0, 1] == pytest.approx(1 / 3)
+    res = compute_measures([a, b], names=["language"], coverage=0.6)
+    assert res.details["language"]["coverage"]["a"] == pytest.approx(0.6)
+    assert res["language"][0, 1] == 0.0
+
+
+# ------------------------------------------------------------------ registry, combine
+
+
+def test_registry_and_unknown_names():
+    assert set(MEASURES) >= {"language", "flow", "activities", "performance"}
+    ps = make_profiles({"a": [("AB", 1)], "b": [("AC", 1)]})
+    with pytest.raises(OptionError, match="valid: .*language"):
+        compute_measures(ps, names=["nope"])
+    with pytest.raises(OptionError, match="max_variants"):
+        compute_measures(ps, bogus=1)
+    with pytest.raises(OptionError):
+        compute_measures(ps, names=["language"], coverage=0)
+    with pytest.raises(OptionError):
+        compute_measures([])
+
+
+def test_register_custom_measure():
+    @register("_constant")
+    def _constant(profiles, *, value=0.5):
+        m = np.full((len(profiles), len(profiles)), value)
+        np.fill_diagonal(m, 0)
+        return m
+
+    try:
+        ps = make_profiles({"a": [("AB", 1)], "b": [("AC", 1)]})
+        res = compute_measures(ps, names=["_constant"], value=0.25)
+        assert isinstance(res, MeasureResult)
+        assert res.units == ("a", "b")
+        assert res["_constant"][0, 1] == 0.25
+        assert res.frame("_constant").loc["b", "a"] == 0.25
+    finally:
+        del MEASURES["_constant"]
+
+
+def test_combine_default_weights_and_asymmetric_conformance():
+    lang = np.array([[0, 0.4], [0.4, 0]])
+    conf = np.array([[0, 0.2], [0.6, 0]])  # symmetrised -> 0.4
+    flow = np.array([[0, 1.0], [1.0, 0]])
+    out = combine({"language": lang, "conformance": conf, "flow": flow})
+    w = {k: DEFAULT_WEIGHTS[k] for k in ("language", "conformance", "flow")}
+    expected = (0.4 * w["language"] + 0.4 * w["conformance"] + 1.0 * w["flow"]) / sum(w.values())
+    assert out[0, 1] == pytest.approx(expected)
+    assert out[1, 0] == out[0, 1] and out[0, 0] == 0
+    assert combine({"language": lang}, {"language": 2.0, "flow": 1.0})[0, 1] == pytest.approx(0.4)
+    assert sum(DEFAULT_WEIGHTS.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "matrices, weights",
+    [
+        ({"language": np.zeros((2, 2))}, {"nope": 1.0}),
+        ({"nope": np.zeros((2, 2))}, None),
+        ({"language": np.zeros((2, 2))}, {"language": -1.0}),
+        ({"language": np.zeros((2, 2))}, {"flow": 1.0}),
+        ({}, None),
+    ],
+)
+def test_combine_rejects_bad_input(matrices, weights):
+    with pytest.raises(OptionError):
+        combine(matrices, weights)
+
+
+def test_inputs_not_modified():
+    ps = make_profiles({"a": [("ABC", 2), ("AC", 1)], "b": [("ABD", 3)]})
+    before = [p.variants.copy() for p in ps]
+    compute_measures(ps)
+    for p, v in zip(ps, before):
+        pd.testing.assert_frame_equal(p.variants, v)
+
+
+# ------------------------------------------------------------------ properties
+
+_variant = st.text(alphabet="ABCD", min_size=1, max_size=5)
+_unit = st.dictionaries(_variant, st.integers(1, 5), min_size=1, max_size=4)
+
+
+@st.composite
+def _logs(draw):
+    units = draw(st.lists(_unit, min_size=2, max_size=4))
+    return {f"u{i}": [(v, c, 1.0 + (len(v) % 3)) for v, c in vs.items()] for i, vs in enumerate(units)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_logs(), st.randoms(use_true_random=False))
+def test_matrix_properties(spec, rnd):
+    ps = make_profiles(spec)
+    res = compute_measures(ps)
+    perm = list(range(len(ps)))
+    rnd.shuffle(perm)
+    res_p = compute_measures([ps[i] for i in perm])
+    for name, m in res.matrices.items():
+        assert m.shape == (len(ps), len(ps))
+        assert np.all(np.diag(m) == 0)
+        assert np.allclose(m, m.T, atol=1e-12)
+        assert np.all((m >= 0) & (m <= 1))
+        assert np.allclose(res_p.matrices[name], m[np.ix_(perm, perm)], atol=1e-9)
+    # a unit compared with an identical copy of itself: 0 on every measure
+    twin = dataclasses.replace(ps[0], unit="twin")
+    res_t = compute_measures([ps[0], twin])
+    for m in res_t.matrices.values():
+        assert m[0, 1] == pytest.approx(0.0, abs=1e-12)
+    c = combine(res.matrices)
+    assert np.allclose(c, c.T) and np.all(np.diag(c) == 0) and np.all((c >= 0) & (c <= 1))

@@ -1,0 +1,133 @@
+"""Tests of divergence.pm: model files, discovery, replay and alignments."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pmhelpers import MODELS, make_profile  # noqa: E402
+
+from divergence import pm  # noqa: E402
+from divergence.errors import ModelError  # noqa: E402
+
+ABCD = ("A", "B", "C", "D")
+
+
+@pytest.mark.parametrize("name", ["abcd.bpmn", "abcd.pnml", "abcd.ptml"])
+def test_read_model_formats(name):
+    m = pm.read_model(MODELS / name)
+    assert m.kind == "file"
+    assert m.name == "abcd"
+    assert m.activities == frozenset(ABCD)
+    assert pm.replay_fitness([ABCD], m).tolist() == [1.0]
+
+
+def test_read_model_errors(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        pm.read_model(tmp_path / "missing.bpmn")
+    bad = tmp_path / "m.txt"
+    bad.write_text("x")
+    with pytest.raises(ModelError, match="unknown model file type"):
+        pm.read_model(bad)
+    junk = tmp_path / "junk.pnml"
+    junk.write_text("<pnml><net>")
+    with pytest.raises(ModelError) as err:
+        pm.read_model(junk)
+    assert "\n" not in str(err.value) and "junk.pnml" in str(err.value)
+
+
+def test_read_model_refuses_entities(tmp_path):
+    bomb = tmp_path / "bomb.bpmn"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        "<definitions>&lol2;</definitions>"
+    )
+    with pytest.raises(ModelError, match="entity"):
+        pm.read_model(bomb)
+
+
+def test_discover_model_sound_and_fits_own_noisy_log():
+    pytest.importorskip("pm4py")
+    p = make_profile(
+        [("A,B,C,D", 40), ("A,C,B,D", 30), ("A,B,C,E,D", 20), ("A,D", 2), ("A,B,B,C,D", 3), ("A,Z,C,D", 1)]
+    )
+    m = pm.discover_model(p)
+    assert m.kind == "discovered" and m.name == "u1"
+    from pm4py.algo.analysis.woflan import algorithm as woflan
+
+    assert woflan.apply(m.net, m.initial_marking, m.final_marking, parameters={"print_diagnostics": False})
+    fit = pm.replay_fitness(list(p.variants["variant"]), m)
+    w = p.variants["cases"].to_numpy()
+    assert (fit * w).sum() / w.sum() >= 0.9
+
+
+def test_discover_dfg_route_keeps_every_activity(monkeypatch):
+    monkeypatch.setattr(pm, "IMF_MAX_EVENTS", 0)
+    p = make_profile([("A,B,C,D", 50), ("A,C,B,D", 40), ("A,B,X,C,D", 1), ("Y,A,B,C,D", 1)])
+    m = pm.discover_model(p, noise_threshold=0.3)
+    assert m.source.startswith("IMd")
+    assert m.activities == frozenset("ABCDXY")
+    assert pm.replay_fitness([ABCD], m)[0] == 1.0
+
+
+def test_discover_model_rejects_bad_threshold():
+    with pytest.raises(ModelError, match="noise threshold"):
+        pm.discover_model(make_profile([("A,B", 1)]), noise_threshold=1.5)
+
+
+def test_replay_fitness_cached_and_ordered():
+    m = pm.read_model(MODELS / "abcd.ptml")
+    v = [("A", "B", "D"), ABCD, ("A", "B", "D")]
+    f = pm.replay_fitness(v, m)
+    assert f.shape == (3,) and f[1] == 1.0 and f[0] == f[2] < 1.0
+    assert pm._FITNESS_CACHE[m][("A", "B", "D")] == f[0]
+
+
+@pytest.mark.parametrize(
+    "variant, moves, fitness",
+    [
+        (ABCD, "sA sB sC sD", 1.0),
+        (("A", "B", "D"), "sA sB mC sD", 1 - 1 / 7),
+        (("A", "X", "B", "C", "D"), "sA lX sB sC sD", 1 - 1 / 9),
+        (("A", "B", "B", "C", "D"), "sA sB lB sC sD", 1 - 1 / 9),
+    ],
+)
+def test_align_variants_exact(variant, moves, fitness):
+    m = pm.read_model(MODELS / "abcd.pnml")
+    (a,) = pm.align_variants([variant], m)
+    got = " ".join(mv.kind[0] + mv.activity for mv in a.moves)
+    assert got == moves
+    assert a.fitness == pytest.approx(fitness)
+    assert a.exact and a.method == "astar"
+
+
+def test_align_fallback_language_is_exact_and_agrees(monkeypatch):
+    m = pm.read_model(MODELS / "abcd.ptml")
+    variants = [ABCD, ("A", "C", "B", "D"), ("A", "X", "B", "D"), ()]
+    astar = pm.align_variants(variants, m)
+    monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
+    m2 = pm.read_model(MODELS / "abcd.ptml")
+    fallback = pm.align_variants(variants, m2)
+    for a, b in zip(astar, fallback):
+        assert b.method == "language" and b.exact
+        assert b.deviations == a.deviations
+        assert b.fitness == pytest.approx(a.fitness)
+
+
+def test_align_last_resort_alphabet(monkeypatch):
+    monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
+    monkeypatch.setattr(pm, "LANGUAGE_MAX_STATES", 0)
+    m = pm.read_model(MODELS / "abcd.ptml")
+    (a,) = pm.align_variants([("A", "X", "B")], m)
+    assert not a.exact and a.method == "alphabet"
+    assert [mv.kind for mv in a.moves] == ["sync", "log", "sync"]
+
+
+def test_indel_moves_optimal():
+    moves = pm._indel_moves(("A", "C", "B", "D"), ABCD)
+    assert sum(m.kind != "sync" for m in moves) == 2
+    assert [m.activity for m in moves if m.kind != "model"] == ["A", "C", "B", "D"]
+    assert [m.activity for m in moves if m.kind != "log"] == list(ABCD)
