@@ -85,14 +85,14 @@ def plan_waves(
     """
     df = _validate(units, n_waves)
     if len(df) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(WAVE_COLUMNS, (object, "int64", float, object))})
+        dtypes = (object, "int64", float, object)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(WAVE_COLUMNS, dtypes)})
 
     fit = df["fitness_to_target"].to_numpy(dtype=float)
     cost = df["cost_central"].to_numpy(dtype=float)
     top = float(cost.max())
     share = cost / top if top > 0 else np.zeros_like(cost)
     df["readiness"] = np.round(fit - share, 9)  # no float noise in the ordering
-    df["_share"] = share
     ready = (fit >= ready_fitness) & (share <= ready_cost_share)
     first_wave = ready | (n_waves == 1)
 
@@ -130,7 +130,8 @@ def plan_waves(
 
 
 def _validate(units: pd.DataFrame, n_waves: int | str) -> pd.DataFrame:
-    if not (n_waves == "auto" or (isinstance(n_waves, (int, np.integer)) and not isinstance(n_waves, bool) and n_waves >= 1)):
+    is_int = isinstance(n_waves, (int, np.integer)) and not isinstance(n_waves, bool)
+    if not (n_waves == "auto" or (is_int and n_waves >= 1)):
         raise OptionError(f"n_waves must be 'auto' or a positive integer, got {n_waves!r}")
     missing = [c for c in _REQUIRED if c not in units.columns]
     if missing:

@@ -233,7 +233,8 @@ def _iso(ts) -> str:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=_events, fmt=st.sampled_from(["csv", "xes", "parquet"]))
 def test_round_trip(tmp_path_factory, events, fmt):
-    folder = tmp_path_factory.mktemp("p")
+    folder = tmp_path_factory.mktemp("rt") / "p"
+    folder.mkdir()
     if fmt == "csv":
         import csv
 

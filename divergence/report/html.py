@@ -124,7 +124,7 @@ def _executive(result: AnalysisResult) -> str:
     total = {"low": 0.0, "central": 0.0, "high": 0.0}
     for pr in result.processes.values():
         for k in total:
-            total[k] += pr.total_cost.cost_gbp[k]
+            total[k] += pr.total_cost.total_cost_gbp[k]
     n_units = len({u for pr in result.processes.values() for u in pr.units})
     tiles.append(_tile(str(n_units), "units compared"))
     tiles.append(
@@ -165,8 +165,8 @@ def _executive(result: AnalysisResult) -> str:
             f"{e(pr.target.reason)}</p>"
         )
         out.append(
-            f"<p><b>Harmonisation cost:</b> {money(t.cost_gbp['low'])} to {money(t.cost_gbp['high'])} one-off "
-            f"(central {money(t.cost_gbp['central'])}, {t.effort_days['central']:,.0f} person-days); "
+            f"<p><b>Harmonisation cost:</b> {money(t.total_cost_gbp['low'])} to {money(t.total_cost_gbp['high'])} one-off "
+            f"(central {money(t.total_cost_gbp['central'])}, {t.effort_days['central']:,.0f} person-days); "
             f"annual effect {_effect(t.annual_effect_gbp)}.</p>"
         )
         waves = defaultdict(list)

@@ -97,10 +97,10 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         "families": fams,
         "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},
         "harmonisation": harm,
-        "total_cost_gbp": dict(pr.total_cost.cost_gbp),
+        "total_cost_gbp": dict(pr.total_cost.total_cost_gbp),
         "total_effort_days": dict(pr.total_cost.effort_days),
         "total_annual_effect_gbp": dict(pr.total_cost.annual_effect_gbp),
-        "family_costs_gbp": {f: dict(g.cost_gbp) for f, g in pr.family_costs.items()},
+        "family_costs_gbp": {f: dict(g.total_cost_gbp) for f, g in pr.family_costs.items()},
         "waves": [
             {k: _py(v) for k, v in row.items()} for row in pr.waves.to_dict("records")
         ],

@@ -28,7 +28,7 @@ def summary_lines(result: AnalysisResult, out: Path, *, seconds: float | None = 
     lines = []
     for p, pr in result.processes.items():
         n_fam = len(pr.families.members)
-        t = pr.total_cost.cost_gbp
+        t = pr.total_cost.total_cost_gbp
         lines.append(
             f"{p}: {len(pr.units)} units, {n_fam} process famil{'y' if n_fam == 1 else 'ies'}; "
             f"target {pr.target.name} ({pr.target.kind}); "
