@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -88,12 +88,12 @@ _PARAMETERS: dict[str, tuple[str, float, str, str]] = {
 
 
 @dataclass(frozen=True)
-class Range:
-    """A low / central / high triple; reads like a mapping too.
+class Range(Mapping):
+    """A low / central / high triple that is also a read-only mapping.
 
-    ``r["central"]``, ``dict(r)`` and :meth:`as_dict` all work, so a range
-    drops straight into ``summary.json``. Payback ranges may hold ``None``
-    (never pays back).
+    ``r.central``, ``r["central"]``, ``dict(r)``, ``r.items()`` and
+    :meth:`as_dict` all work, so a range drops straight into
+    ``summary.json``. Payback ranges may hold ``None`` (never pays back).
     """
 
     low: float | None
@@ -105,8 +105,11 @@ class Range:
             raise KeyError(level)
         return getattr(self, level)
 
-    def keys(self) -> tuple[str, ...]:
-        return LEVELS
+    def __iter__(self) -> Iterator[str]:
+        return iter(LEVELS)
+
+    def __len__(self) -> int:
+        return len(LEVELS)
 
     def as_dict(self) -> dict[str, float | None]:
         """``{"low": ..., "central": ..., "high": ...}``."""

@@ -344,7 +344,6 @@ def _analyse_process(
             fam,
             n=bootstrap,
             seed=seed,
-            progress=lambda d, n: progress(stage + "family stability", d, n),
         )
     else:
         stability = {f: 1.0 for f in fam.members}
@@ -361,14 +360,14 @@ def _analyse_process(
         fam.medoids,
         cost_fn=cost_fn,
         noise_threshold=noise_threshold,
-        progress=lambda d, n: progress(stage + "choosing target", d, n),
     )
+    step_effort = _step_effort(profiles, target)
     alignments, changes, unit_costs = {}, {}, {}
     for i, u in enumerate(units):
         progress(stage + "aligning to target", i, len(units))
         alignments[u] = harmonise.align_unit(profiles[u], target)
         changes[u] = harmonise.change_items(profiles[u], alignments[u])
-        unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model)
+        unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
     progress(stage + "aligning to target", len(units), len(units))
     family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}
     total = costs.price_group([unit_costs[u] for u in units])
@@ -404,6 +403,20 @@ def _analyse_process(
         waves=plan,
         timings=timings,
     )
+
+
+def _step_effort(profiles: dict[str, UnitProfile], target: Any) -> dict[str, float]:
+    """Observed median service time per activity across units, for steps a unit must add.
+
+    The target unit's own times come first (when the target is a unit), then
+    the median over all units that log start times.
+    """
+    acts = pd.concat([p.activities[["activity", "median_service_s"]] for p in profiles.values()])
+    pooled = acts.dropna().groupby("activity")["median_service_s"].median().to_dict()
+    if getattr(target, "kind", None) == "unit" and target.name in profiles:
+        own = profiles[target.name].activities.dropna(subset=["median_service_s"])
+        pooled.update(dict(zip(own["activity"], own["median_service_s"])))
+    return {k: float(v) for k, v in pooled.items() if v > 0}
 
 
 def _n_families(value: int | str) -> int | str:

@@ -190,6 +190,8 @@ def test_payback_and_ranges(tmp_path: Path):
     assert u.payback_months.low == pytest.approx(3340 / (800 / 12))
     assert u.payback_months.high == pytest.approx(3460 / (200 / 12))
     assert u.cost_gbp["central"] == 3380.0 and dict(u.cost_gbp)["high"] == 3460.0
+    assert list(u.cost_gbp.items()) == [("low", 3340.0), ("central", 3380.0), ("high", 3460.0)]
+    assert u.cost_gbp == Range(3340.0, 3380.0, 3460.0) and hash(u.cost_gbp) == hash(Range(3340.0, 3380.0, 3460.0))
 
 
 def test_step_effort_overrides_profile_and_default(simple: CostModel):

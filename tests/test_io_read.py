@@ -263,3 +263,9 @@ def test_round_trip(tmp_path_factory, events, fmt):
         warnings.simplefilter("ignore", DivergenceWarning)
         frame = read_logs(path)
     pd.testing.assert_frame_equal(frame[COLUMNS], _expected(events)[COLUMNS])
+
+
+def test_xes_without_events_is_empty(tmp_path):
+    path = _write(tmp_path / "log.xes", make_corpus.xes_text([]))
+    with pytest.raises(EmptyLogError, match="no events"):
+        read_logs(path)

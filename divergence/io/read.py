@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from divergence import schema
-from divergence.errors import InputError
+from divergence.errors import EmptyLogError, InputError
 from divergence.io.clean import canonical_events
 from divergence.io.columns import detect_columns, wanted_xes_keys
 from divergence.io.csv import read_csv
@@ -104,6 +104,9 @@ def read_logs(
     records = []
     for source in sources:
         raw = _read_raw(source, keys, limit)
+        if len(raw) == 0:
+            what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
+            raise EmptyLogError(f"{source.path}: no events ({what})")
         roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
         events = canonical_events(
             raw,

@@ -151,8 +151,6 @@ def _parse(path: Path, stream: _Peeked, event_keys: set[str], trace_keys: set[st
                     keep = trace_cache[key] = key in trace_keys or is_candidate_key(key)
                 if keep:
                     trace_cols.setdefault(key, []).append((trace_start, n, child.get("value")))
-            if n == trace_start:
-                trace_cols.setdefault("\x00empty", [])
             trace_start = n
             elem.clear()
             parent = elem.getparent()
@@ -162,7 +160,6 @@ def _parse(path: Path, stream: _Peeked, event_keys: set[str], trace_keys: set[st
     if root is None or etree.QName(root).localname != "log":
         name = etree.QName(root).localname if root is not None else "nothing"
         raise InputError(f"{path}: not an XES log (root element is <{name}>, expected <log>)")
-    trace_cols.pop("\x00empty", None)
     return _assemble(n, event_cols, trace_cols)
 
 

@@ -12,7 +12,7 @@ from .style import rc
 __all__ = ["new_figure", "save_figure"]
 
 #: Largest PNG side in pixels; big maps get a lower resolution, never a crop.
-MAX_PNG_PIXELS = 6000
+MAX_PNG_PIXELS = 5000
 PNG_DPI = 150
 
 

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch, PathPatch, Polygon
 from matplotlib.path import Path as MPath
 
+from ..errors import OptionError
 from ..profile import UnitProfile
 from .figure import new_figure, save_figure
 from .layout import Layout, layered_layout
@@ -37,6 +38,7 @@ from .style import (
     rc,
     text_size,
     tint,
+    wrap_to_width,
 )
 
 __all__ = ["TargetGraph", "process_map", "difference_map", "select_behaviour"]
@@ -53,6 +55,10 @@ MARGIN = 18.0
 MIN_WIDTH = 540.0
 TERMINAL_R = 11.0
 LOOP_BULGE = 16.0
+#: Hard ceilings of what a map may show: beyond them a layered drawing is
+#: unreadable and its layout slow (hundreds of layers of dummy nodes).
+MAX_ACTIVITIES = 150
+MAX_EDGES = 400
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,14 @@ def select_behaviour(
     where possible, by adding the most frequent path over candidate edges.
     """
     if not 0 < coverage <= 1:
-        raise ValueError(f"coverage must be in (0, 1], got {coverage!r}")
-    if max_activities < 1:
-        raise ValueError(f"max_activities must be at least 1, got {max_activities!r}")
+        raise OptionError(f"coverage must be in (0, 1], got {coverage!r}")
+    if not 1 <= max_activities <= MAX_ACTIVITIES:
+        raise OptionError(
+            f"max_activities must be between 1 and {MAX_ACTIVITIES} (larger maps are unreadable "
+            f"and slow to lay out), got {max_activities!r}"
+        )
+    if not 1 <= max_edges <= MAX_EDGES:
+        raise OptionError(f"max_edges must be between 1 and {MAX_EDGES}, got {max_edges!r}")
     acts = profile.activities.sort_values(["events", "activity"], ascending=[False, True], kind="stable")
     candidates = set(acts["activity"].head(max_activities))
     edges = _all_edges(profile)
@@ -396,22 +407,6 @@ def _edges_from(kept: pd.DataFrame, *, colour) -> list[_Edge]:
     return out
 
 
-def _text_lines(text: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap of ``text`` to ``width`` points."""
-    lines: list[str] = []
-    cur = ""
-    for word in text.split():
-        trial = f"{cur} {word}" if cur else word
-        if cur and text_size(trial, size)[0] > width:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = trial
-    if cur:
-        lines.append(cur)
-    return lines
-
-
 def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) -> Figure:
     sizes, boxes = {}, {}
     loops = {e.u: e for e in edges if e.u == e.v}
@@ -443,13 +438,13 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
     # page geometry, all in points (1 data unit = 1 pt, y down)
     width = max(lay.width + 2 * MARGIN, MIN_WIDTH)
     inner = width - 2 * MARGIN
-    title_lines = _text_lines(title, TITLE_FONT, inner)
+    title_lines = wrap_to_width(title, TITLE_FONT, inner)
     head = MARGIN + len(title_lines) * TITLE_FONT * 1.25
     if subtitle:
         head += LEGEND_FONT * 1.5
     legend_rows = _legend_rows(legend, inner)
     head += 6 + len(legend_rows) * LEGEND_FONT * 1.9 + 14
-    cap_lines = _text_lines(caption, CAPTION_FONT, inner)
+    cap_lines = wrap_to_width(caption, CAPTION_FONT, inner)
     foot = 16 + len(cap_lines) * CAPTION_FONT * 1.3 + MARGIN
     height = head + lay.height + foot
     dx = MARGIN + (inner - lay.width) / 2
@@ -494,7 +489,7 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
         back = (e.u, e.v) in lay.back_edges
         style = (0, (4, 2.5)) if back else "-"
         colour = BACK_EDGE if back and e.colour == EDGE else e.colour
-        ax.add_patch(
+        ax.add_artist(
             PathPatch(MPath(verts, codes), fill=False, edgecolor=colour, linewidth=e.width,
                       linestyle=style, capstyle="butt", zorder=2)
         )
@@ -505,16 +500,18 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
     for k, n in nodes.items():
         x, yy, w, h = rects[k]
         if n.terminal:
-            ax.add_patch(Circle(pos[k], TERMINAL_R, facecolor="white", edgecolor=n.edge, linewidth=1.2, zorder=3))
+            ax.add_artist(Circle(pos[k], TERMINAL_R, facecolor="white", edgecolor=n.edge, linewidth=1.2, zorder=3,
+                                 label="node-box"))
             ax.text(pos[k][0] + (1.0 if k == START else 0), pos[k][1], n.label, fontsize=10,
                     ha="center", va="center_baseline", color=PALETTE["black"], zorder=4)
             continue
-        ax.add_patch(
+        ax.add_artist(
             FancyBboxPatch((x, yy), w, h, boxstyle="round,pad=0,rounding_size=5", facecolor=n.face,
-                           edgecolor=n.edge, linewidth=n.linewidth, linestyle=n.linestyle, zorder=3)
+                           edgecolor=n.edge, linewidth=n.linewidth, linestyle=n.linestyle, zorder=3,
+                           label="node-box")
         )
         ax.text(pos[k][0], pos[k][1], literal(n.label), fontsize=NODE_FONT, ha="center", va="center",
-                multialignment="center", linespacing=1.2, zorder=4, gid=None, usetex=False)
+                multialignment="center", linespacing=1.2, zorder=4, usetex=False, label="node-label")
     return fig
 
 
@@ -595,34 +592,32 @@ def _arrowhead(ax, tip_base, up: bool, lw: float, colour) -> None:
     length = 6.0
     half = 2.6 + 0.45 * lw
     tip = y - length if up else y + length
-    ax.add_patch(Polygon([(x - half, y), (x + half, y), (x, tip)], closed=True, facecolor=colour,
+    ax.add_artist(Polygon([(x - half, y), (x + half, y), (x, tip)], closed=True, facecolor=colour,
                          edgecolor="none", zorder=2.5))
 
 
 def _place_label(ax, text, mid, obstacles, placed, colour) -> None:
+    """Put ``text`` at ``mid``, or the nearest shift that overlaps no box and fewest labels."""
     w, h = text_size(text, EDGE_FONT)
     w += 4
     h += 2
-    best, best_cost = None, math.inf
-    shifts = [0.0]
-    for s in range(1, 16):
-        shifts += [s * 7.0, -s * 7.0]
-    for dyy in (0.0, -h * 0.6, h * 0.6):
-        for dxx in shifts:
-            cx, cy = mid[0] + dxx, mid[1] + dyy
-            r = (cx - w / 2, cy - h / 2, w, h)
-            cost = sum(_overlap(r, o) for o in obstacles) * 100 + sum(_overlap(r, p) for p in placed)
-            cost += abs(dxx) * 0.01 + abs(dyy) * 0.02
-            if cost < best_cost:
-                best, best_cost = (cx, cy, r), cost
-            if cost < 1:
-                break
-        if best_cost < 1:
-            break
-    cx, cy, r = best
-    placed.append(r)
+    shifts = np.array([0.0] + [d for s in range(1, 16) for d in (s * 7.0, -s * 7.0)])
+    dxs = np.tile(shifts, 3)
+    dys = np.repeat([0.0, -h * 0.6, h * 0.6], len(shifts))
+    x0 = mid[0] + dxs - w / 2
+    y0 = mid[1] + dys - h / 2
+    cost = np.abs(dxs) * 0.01 + np.abs(dys) * 0.02
+    for rects, weight in ((obstacles, 100.0), (placed, 1.0)):
+        if rects:
+            r = np.asarray(rects, dtype=float)
+            ox = np.minimum(x0[:, None] + w, (r[:, 0] + r[:, 2])[None]) - np.maximum(x0[:, None], r[None, :, 0])
+            oy = np.minimum(y0[:, None] + h, (r[:, 1] + r[:, 3])[None]) - np.maximum(y0[:, None], r[None, :, 1])
+            cost = cost + weight * (np.clip(ox, 0, None) * np.clip(oy, 0, None)).sum(axis=1)
+    k = int(np.argmin(cost))  # first minimum: the order above prefers small shifts
+    cx, cy = x0[k] + w / 2, y0[k] + h / 2
+    placed.append((x0[k], y0[k], w, h))
     ax.text(cx, cy, literal(text), fontsize=EDGE_FONT, ha="center", va="center", color=PALETTE["black"],
-            zorder=5, bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+            zorder=5, label="edge-label", bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
 
 
 def _overlap(a, b) -> float:
@@ -637,18 +632,18 @@ def _draw_self_loop(ax, e: _Edge, centre, box, placed) -> None:
     right = x + w / 2
     a, b = (right, y - h / 4), (right, y + h / 4)
     verts = [a, (right + LOOP_BULGE * 1.4, a[1] - 4), (right + LOOP_BULGE * 1.4, b[1] + 4), (b[0] + 5, b[1])]
-    ax.add_patch(PathPatch(MPath(verts, [MPath.MOVETO] + [MPath.CURVE4] * 3), fill=False,
+    ax.add_artist(PathPatch(MPath(verts, [MPath.MOVETO] + [MPath.CURVE4] * 3), fill=False,
                            edgecolor=BACK_EDGE if e.colour == EDGE else e.colour, linewidth=e.width,
                            linestyle=(0, (4, 2.5)), zorder=2))
     half = 2.6 + 0.45 * e.width
     colour = BACK_EDGE if e.colour == EDGE else e.colour
-    ax.add_patch(Polygon([(b[0] + 6, b[1] - half), (b[0] + 6, b[1] + half), (b[0], b[1])], closed=True,
+    ax.add_artist(Polygon([(b[0] + 6, b[1] - half), (b[0] + 6, b[1] + half), (b[0], b[1])], closed=True,
                          facecolor=colour, edgecolor="none", zorder=2.5))
     if e.label:
         tw, th = text_size(e.label, EDGE_FONT)
         lx = right + LOOP_BULGE + 6
         placed.append((lx, y - th / 2, tw, th))
-        ax.text(lx, y, literal(e.label), fontsize=EDGE_FONT, ha="left", va="center", zorder=5,
+        ax.text(lx, y, literal(e.label), fontsize=EDGE_FONT, ha="left", va="center", zorder=5, label="edge-label",
                 bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
 
 
@@ -670,10 +665,10 @@ def _draw_legend_row(ax, row, x, y) -> None:
     cy = y + LEGEND_FONT * 0.7
     for (kind, face, edge, label), w in row:
         if kind == "box":
-            ax.add_patch(FancyBboxPatch((x, cy - 5), 22, 10, boxstyle="round,pad=0,rounding_size=3",
+            ax.add_artist(FancyBboxPatch((x, cy - 5), 22, 10, boxstyle="round,pad=0,rounding_size=3",
                                         facecolor=face, edgecolor=edge, linewidth=1.0))
         else:
-            ax.add_patch(PathPatch(MPath([(x, cy), (x + 22, cy)]), edgecolor=face, linewidth=1.8,
+            ax.add_artist(PathPatch(MPath([(x, cy), (x + 22, cy)]), edgecolor=face, linewidth=1.8,
                                    linestyle="-" if kind == "line" else (0, (4, 2.5)), fill=False))
         ax.text(x + 28, cy, literal(label), fontsize=LEGEND_FONT, va="center", color=PALETTE["black"])
         x += w

@@ -24,6 +24,7 @@ __all__ = [
     "rc",
     "literal",
     "text_size",
+    "wrap_to_width",
     "format_duration",
     "format_count",
     "format_gbp",
@@ -72,10 +73,11 @@ NODE = PALETTE["blue"]
 FONT = "DejaVu Sans"
 
 _RC = {
-    "font.family": FONT,
+    "font.family": [FONT, "sans-serif"],
+    "font.sans-serif": [FONT],
     "text.usetex": False,
     "svg.hashsalt": "divergence",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # real <text>: selectable, editable, small and fast
     "axes.titlesize": 12,
     "axes.labelsize": 9,
     "xtick.labelsize": 8.5,
@@ -117,6 +119,22 @@ def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, fl
     lines = str(text).split("\n")
     widths = [_renderer().get_text_width_height_descent(s or " ", prop, ismath=False)[0] for s in lines]
     return max(widths), size * (1.0 + 1.2 * (len(lines) - 1)) + size * 0.25
+
+
+def wrap_to_width(text: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap of ``text`` into lines at most ``width`` points wide."""
+    lines: list[str] = []
+    cur = ""
+    for word in str(text).split():
+        trial = f"{cur} {word}" if cur else word
+        if cur and text_size(trial, size)[0] > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    if cur:
+        lines.append(cur)
+    return lines
 
 
 def format_duration(seconds: float) -> str:

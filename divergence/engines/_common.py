@@ -1,0 +1,80 @@
+"""Helpers shared by the engines: result normalisation and column keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from divergence import schema
+from divergence.errors import EmptyLogError
+from divergence.profile import Aggregates
+
+__all__ = ["KEY_ROLES", "keys_of", "to_aggregates"]
+
+#: Keyword of each column role, as in :func:`divergence.read_logs`.
+KEY_ROLES = {
+    "case_id_key": schema.CASE,
+    "activity_key": schema.ACTIVITY,
+    "timestamp_key": schema.TIMESTAMP,
+    "resource_key": schema.RESOURCE,
+    "unit_key": schema.UNIT,
+    "process_key": schema.PROCESS,
+}
+
+_INT = {
+    "variants": ("cases",),
+    "edges": ("events", "cases"),
+    "activities": ("events", "cases", "resources"),
+    "resources": ("events",),
+    "durations": ("cases",),
+    "units": ("cases", "events"),
+}
+_FLOAT = {
+    "variants": ("median_duration_s",),
+    "edges": ("median_wait_s",),
+    "activities": ("median_service_s",),
+    "durations": ("duration_s",),
+}
+_TEXT = ("process", "unit", "variant", "source", "target", "activity", "resource")
+
+
+def keys_of(keys: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Role -> user column name, from ``case_id_key=``-style keywords."""
+    return {role: keys.get(kw) for kw, role in KEY_ROLES.items()}
+
+
+def to_aggregates(tables: Mapping[str, pd.DataFrame], extra: dict | None = None) -> Aggregates:
+    """Give an engine's result tables the pandas engine's column types.
+
+    Counts become int64, seconds float64 (NULL -> NaN), names Python str in
+    object columns, ``first``/``last`` ``datetime64[ns, UTC]``. Rows are
+    sorted by all key columns so that equal results compare equal.
+    """
+    out = {}
+    for name, frame in tables.items():
+        frame = frame.rename(columns={"first_ts": "first", "last_ts": "last"}).copy()
+        for col in _INT[name]:
+            frame[col] = frame[col].astype(np.int64)
+        for col in _FLOAT.get(name, ()):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(np.float64)
+        for col in _TEXT:
+            if col in frame.columns:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        if name == "units":
+            for col in ("first", "last"):
+                frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")
+        keys = [c for c in frame.columns if c in _TEXT or (name == "durations" and c == "duration_s")]
+        out[name] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    if len(out["units"]) == 0:
+        raise EmptyLogError("no events to analyse")
+    return Aggregates(
+        out["variants"],
+        out["edges"],
+        out["activities"],
+        out["resources"],
+        out["durations"],
+        out["units"],
+        extra=dict(extra or {}),
+    )

@@ -1,0 +1,306 @@
+"""DuckDB engine: the profile step inside embedded DuckDB, for logs beyond memory.
+
+CSV and Parquet files (and folders of partitioned Parquet) are read by
+DuckDB itself (``read_csv`` with every column as text, ``read_parquet``),
+cleaned in SQL the way the pandas reader cleans them, and aggregated with the
+shared queries of :mod:`divergence.engines.sql`. Only the aggregates come
+back to Python. DuckDB spills to ``temp_directory`` when ``memory_limit`` is
+reached, so the log may be larger than memory.
+
+XES files are read by the pandas reader and registered as a DuckDB relation
+(XES is XML; it is never large enough to need more). A canonical event frame
+can also be passed directly.
+
+Cleaning done in SQL, per file as the pandas reader does it: events without
+case id, activity or timestamp are dropped; control characters and
+bidirectional marks are stripped from activity, unit and process names;
+activity names over 1,000 characters are truncated with a hash suffix;
+timestamps are converted to UTC (naive ones taken as UTC); exact duplicate
+events are dropped; lifecycle ``start``/``complete`` pairs are folded into
+``start_timestamp``. Unlike the pandas reader it issues no warnings about
+what it cleaned, and it parses text timestamps with DuckDB's ISO 8601 cast
+only (no guessing of other formats).
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from divergence import schema
+from divergence.errors import InputError, OptionError, TimestampError
+from divergence.io.clean import canonical_events
+from divergence.io.columns import detect_columns, wanted_xes_keys
+from divergence.io.safety import default_max_bytes, file_sha256, strip_log_suffix
+from divergence.io.xes import read_xes
+from divergence.profile import Aggregates
+
+from ._common import keys_of, to_aggregates
+from .sql import DUCKDB, TABLES, clean_events_sql, profile_statements, result_queries
+
+__all__ = ["aggregate_duckdb", "input_files"]
+
+_ROW_BITS = 40  # ord = source index * 2**40 + row number within the source
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+              "UINTEGER", "UBIGINT", "UHUGEINT", "BOOLEAN")
+_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+def aggregate_duckdb(
+    source,
+    *,
+    case_id_key: str | None = None,
+    activity_key: str | None = None,
+    timestamp_key: str | None = None,
+    resource_key: str | None = None,
+    unit_key: str | None = None,
+    process_key: str | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    deduplicate: bool = True,
+    checksums: bool = True,
+) -> Aggregates:
+    """Compute :class:`~divergence.profile.Aggregates` with DuckDB.
+
+    Parameters
+    ----------
+    source : path, glob, list of them, or DataFrame
+        Log files or folders (CSV, CSV.gz, Parquet, XES) as for
+        :func:`divergence.read_logs`, glob patterns (``logs/*.parquet``), or a
+        canonical event frame.
+    case_id_key, ... process_key : str, optional
+        Column of each role; default: detected from each file's header.
+    memory_limit : str, optional
+        DuckDB memory limit, e.g. ``"2GB"``; default DuckDB's (80 % of RAM).
+    threads : int, optional
+        Worker threads; default DuckDB's (all cores).
+    temp_directory : path, optional
+        Where DuckDB spills; default a fresh folder under the system temp
+        folder, removed afterwards.
+    deduplicate : bool, default True
+        Drop exact duplicate events within a file as the pandas reader does
+        (costs one hash aggregation over all columns).
+    checksums : bool, default True
+        Record each file's SHA-256 in ``extra["sources"]`` (reads each file once more).
+
+    Returns
+    -------
+    Aggregates
+        ``extra`` holds ``engine``, ``seconds`` and ``sources`` (path,
+        sha256, format, events per file).
+    """
+    import duckdb
+
+    t0 = time.perf_counter()
+    keys = keys_of(locals())
+    own_temp = temp_directory is None
+    tmp = Path(tempfile.mkdtemp(prefix="divergence-duckdb-")) if own_temp else Path(temp_directory)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET temp_directory = '{_lit(str(tmp))}'")
+        con.execute("SET preserve_insertion_order = false")
+        if memory_limit is not None:
+            con.execute(f"SET memory_limit = '{_lit(str(memory_limit))}'")
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
+        if isinstance(source, pd.DataFrame):
+            relation, records = _register_frame(con, source), []
+        else:
+            relation, records = _events_sql(con, source, keys, deduplicate)
+        _run(con, f"CREATE TEMP TABLE dv_ev AS {relation}", records)
+        for statement in profile_statements(DUCKDB, "dv_ev"):
+            con.execute(statement)
+        tables = {name: con.sql(q).df() for name, q in result_queries(DUCKDB, "dv_ev").items()}
+        if records:
+            counts = dict(con.sql("SELECT src, count(*) FROM dv_ev GROUP BY src").fetchall())
+            for i, rec in enumerate(records):
+                rec["events"] = int(counts.get(i, 0))
+                if checksums and Path(rec["path"]).is_file():
+                    rec["sha256"] = file_sha256(Path(rec["path"]))
+    finally:
+        con.close()
+        if own_temp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    extra = {"engine": "duckdb", "seconds": time.perf_counter() - t0, "sources": records}
+    return to_aggregates({t: tables[t] for t in TABLES}, extra)
+
+
+def input_files(source) -> list:
+    """The log files ``source`` names, as ``divergence.io.read`` finds them, globs expanded."""
+    from divergence.io.read import _find_sources  # the reader's own file finder
+
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    expanded: list = []
+    for item in items:
+        text = str(item)
+        if any(ch in text for ch in "*?[") and not Path(text).exists():
+            hits = sorted(_glob.glob(text, recursive=True))
+            if not hits:
+                raise InputError(f"{text}: no file matches the pattern")
+            expanded.extend(hits)
+        else:
+            expanded.append(item)
+    return _find_sources(expanded)
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _register_frame(con, frame: pd.DataFrame) -> str:
+    if len(frame) == 0:
+        from divergence.errors import EmptyLogError
+
+        raise EmptyLogError("no events to analyse")
+    cols = {
+        "process": frame[schema.PROCESS],
+        "unit": frame[schema.UNIT],
+        "case_id": frame[schema.CASE],
+        "activity": frame[schema.ACTIVITY],
+        "ts": frame[schema.TIMESTAMP],
+        "resource": frame[schema.RESOURCE] if schema.RESOURCE in frame else None,
+        "start_ts": frame["start_timestamp"] if "start_timestamp" in frame else pd.NaT,
+    }
+    df = pd.DataFrame(cols, index=frame.index).reset_index(drop=True)
+    df["start_ts"] = pd.to_datetime(df["start_ts"], utc=True)
+    df["ord"] = range(len(df))
+    df["src"] = 0
+    con.register("dv_frame", df)
+    return (
+        "SELECT src, ord, CAST(process AS VARCHAR) AS process, CAST(unit AS VARCHAR) AS unit, "
+        "CAST(case_id AS VARCHAR) AS case_id, CAST(activity AS VARCHAR) AS activity, "
+        "CAST(ts AS TIMESTAMPTZ) AS ts, CAST(resource AS VARCHAR) AS resource, "
+        "CAST(start_ts AS TIMESTAMPTZ) AS start_ts FROM dv_frame"
+    )
+
+
+def _events_sql(con, source, keys: dict, deduplicate: bool) -> tuple[str, list[dict]]:
+    sources = input_files(source)
+    fallback_process = sources[0].path.resolve().parent.name or "process"
+    parts: list[str] = []
+    records: list[dict] = []
+    parquet_groups: dict[tuple, list[int]] = {}
+    for i, src in enumerate(sources):
+        records.append({"path": str(src.path), "format": src.fmt, "events": 0})
+        unit = strip_log_suffix(src.path)
+        process = src.process or fallback_process
+        if src.fmt == "csv":
+            raw = (
+                f"SELECT * EXCLUDE (ordinality), {i} AS _src, ordinality AS _row, '{_lit(unit)}' AS _dv_unit, "
+                f"'{_lit(process)}' AS _dv_process FROM read_csv('{_lit(str(src.path))}', "
+                "all_varchar = true, header = true, auto_detect = true) WITH ORDINALITY"
+            )
+            parts.append(_canonical_sql(con, raw, src.path, keys, deduplicate))
+        elif src.fmt == "parquet":
+            schema_ = tuple(con.sql(f"DESCRIBE SELECT * FROM read_parquet('{_lit(str(src.path))}')").fetchall())
+            parquet_groups.setdefault(schema_, []).append(i)
+        else:
+            parts.append(_xes_sql(con, i, src, keys, unit, process))
+    for g, members in enumerate(parquet_groups.values()):
+        rows = ", ".join(
+            f"('{_lit(str(sources[i].path))}', {i}, '{_lit(strip_log_suffix(sources[i].path))}', "
+            f"'{_lit(sources[i].process or fallback_process)}')"
+            for i in members
+        )
+        con.execute(
+            f"CREATE TEMP TABLE dv_files_{g} AS SELECT * FROM (VALUES {rows}) "
+            "AS t(_dv_file, _src, _dv_unit, _dv_process)"
+        )
+        files = ", ".join(f"'{_lit(str(sources[i].path))}'" for i in members)
+        raw = (
+            f"SELECT r.* EXCLUDE (_dv_file, file_row_number), f._src, r.file_row_number + 1 AS _row, "
+            f"f._dv_unit, f._dv_process FROM read_parquet([{files}], filename = '_dv_file', "
+            f"file_row_number = true) AS r JOIN dv_files_{g} AS f USING (_dv_file)"
+        )
+        parts.append(_canonical_sql(con, raw, sources[members[0]].path, keys, deduplicate))
+    union = " UNION ALL ".join(f"({p})" for p in parts)
+    return f"SELECT * FROM ({union}) AS u", records
+
+
+def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool) -> str:
+    """SQL turning one raw source relation into cleaned canonical events."""
+    described = con.sql(f"DESCRIBE {raw}").fetchall()
+    kinds = {name: _kind(typ) for name, typ, *_ in described}
+    internal = {"_src", "_row", "_dv_unit", "_dv_process"}
+    columns = [c for c in kinds if c not in internal]
+    roles = detect_columns(columns, keys, path)
+    return clean_events_sql(DUCKDB, raw, roles, kinds, columns, path, deduplicate=deduplicate)
+
+
+def _kind(typ: str) -> str:
+    typ = typ.upper()
+    if typ == "VARCHAR":
+        return "text"
+    if typ in _INT_TYPES:
+        return "int"
+    if typ in _FLOAT_TYPES:
+        return "float"
+    if typ.startswith("TIMESTAMP") or typ == "DATE":
+        return "timestamp"
+    return typ
+
+
+def _xes_sql(con, i: int, src, keys: dict, unit: str, process: str) -> str:
+    event_keys, trace_keys = wanted_xes_keys(keys)
+    raw = read_xes(src.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
+    roles = detect_columns([c for c in raw.columns if c != "_row"], keys, src.path)
+    ev = canonical_events(raw, roles, src.path, unit=unit, process=process)
+    frame = pd.DataFrame(
+        {
+            "src": i,
+            "ord": (i << _ROW_BITS) + ev["_row"].astype("int64"),
+            "process": ev[schema.PROCESS].astype(object),
+            "unit": ev[schema.UNIT].astype(object),
+            "case_id": ev[schema.CASE].astype(object),
+            "activity": ev[schema.ACTIVITY].astype(object),
+            "ts": ev[schema.TIMESTAMP],
+            "resource": ev[schema.RESOURCE].astype(object),
+            "start_ts": pd.to_datetime(ev["start_timestamp"], utc=True) if "start_timestamp" in ev else pd.NaT,
+        }
+    )
+    frame["start_ts"] = pd.to_datetime(frame["start_ts"], utc=True)
+    name = f"dv_xes_{i}"
+    con.register(name, frame)
+    return (
+        f"SELECT src, ord, CAST(process AS VARCHAR) AS process, CAST(unit AS VARCHAR) AS unit, "
+        f"CAST(case_id AS VARCHAR) AS case_id, CAST(activity AS VARCHAR) AS activity, "
+        f"CAST(ts AS TIMESTAMPTZ) AS ts, CAST(resource AS VARCHAR) AS resource, "
+        f"CAST(start_ts AS TIMESTAMPTZ) AS start_ts FROM {name}"
+    )
+
+
+def _run(con, sql: str, records: list[dict]) -> None:
+    import duckdb
+
+    try:
+        con.execute(sql)
+    except duckdb.ConversionException as exc:
+        first = str(exc).splitlines()[0]
+        raise TimestampError(
+            f"cannot parse a timestamp ({first}); use ISO 8601, e.g. 2024-01-31T09:30:00+00:00, "
+            "or the pandas engine, which also guesses other formats"
+        ) from None
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"DuckDB cannot read the input ({first})") from None
+    except duckdb.OutOfMemoryException as exc:
+        raise OptionError(
+            f"DuckDB ran out of memory ({str(exc).splitlines()[0]}); raise --memory-limit "
+            "or give a temp directory with more free space"
+        ) from None
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return text.replace("'", "''")

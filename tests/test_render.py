@@ -1,0 +1,270 @@
+"""Process maps, difference maps, layout: files, determinism, literal text, no overlaps."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from divergence.errors import OptionError
+from divergence.profile import profile_units
+from divergence.render import (
+    TargetGraph,
+    difference_map,
+    graphviz_available,
+    layered_layout,
+    process_map,
+    select_behaviour,
+)
+from divergence.render.graphs import END, START, process_map_figure
+from divergence.render.style import format_duration, format_gbp, literal
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+ACTS15 = [
+    "Receive application", "Check completeness", "Request missing documents",
+    "Receive documents", "Register case", "Assess eligibility", "Site visit",
+    "Consult environment_agency", "Draft decision", "Review decision ($ approval)",
+    "Revise draft", "Approve", "Reject", "Notify applicant <script>", "Archive & close \"quoted\"",
+]
+
+
+def frame_from(variants: list[tuple[list[str], int]], unit: str = "north", wait_min: float = 60) -> pd.DataFrame:
+    rows = []
+    c = 0
+    for seq, n in variants:
+        for _ in range(n):
+            for i, a in enumerate(seq):
+                rows.append(("permits", unit, f"c{c}", a, T0 + pd.Timedelta(minutes=wait_min * i + c), "r"))
+            c += 1
+    return pd.DataFrame(rows, columns=["process", "unit", "case", "activity", "timestamp", "resource"])
+
+
+def profile_of(frame: pd.DataFrame):
+    (proc,) = profile_units(frame).values()
+    (prof,) = proc.values()
+    return prof
+
+
+def permits15(n_cases: int = 160, seed: int = 1):
+    """A 15-activity log with rework loops, optional steps and two outcomes."""
+    rng = np.random.default_rng(seed)
+    A = ACTS15
+    variants = []
+    for _ in range(n_cases):
+        seq = A[0:2]
+        while rng.random() < 0.3:
+            seq = seq + [A[2], A[3], A[1]]
+        seq = seq + [A[4], A[5]]
+        if rng.random() < 0.4:
+            seq.append(A[6])
+        if rng.random() < 0.3:
+            seq.append(A[7])
+        seq = seq + [A[8], A[9]]
+        while rng.random() < 0.25:
+            seq = seq + [A[10], A[9]]
+        seq = seq + [A[11] if rng.random() < 0.8 else A[12], A[13]]
+        if rng.random() < 0.9:
+            seq.append(A[14])
+        variants.append((seq, 1))
+    return profile_of(frame_from(variants))
+
+
+@pytest.fixture(scope="module")
+def p15():
+    return permits15()
+
+
+def _boxes(fig, role):
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    arts = [t for t in ax.texts if t.get_label() == role] if "label" in role else [
+        p for p in ax.artists + ax.patches if p.get_label() == role
+    ]
+    return [a.get_window_extent(r) for a in arts]
+
+
+def _overlapping(a, b, tol=0.5) -> bool:
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > tol) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tol)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def test_select_behaviour_keeps_most_frequent_edges_until_coverage():
+    p = profile_of(frame_from([(["A", "B", "C"], 8), (["A", "C"], 2)]))
+    # occurrences: start->A 10, C->end 10, A->B 8, B->C 8, A->C 2; total 38
+    b = select_behaviour(p, coverage=0.9)
+    kept = set(zip(b.edges["source"], b.edges["target"]))
+    assert kept == {(START, "A"), ("A", "B"), ("B", "C"), ("C", END)}
+    assert b.share == pytest.approx(36 / 38)
+    assert list(b.activities["activity"]) == ["A", "C", "B"]  # by events, then name
+    assert (b.total_activities, b.total_edges) == (3, 5)
+
+
+def test_select_behaviour_keeps_kept_activities_connected():
+    p = profile_of(frame_from([(["A", "B", "C"], 8), (["A", "C"], 2)]))
+    b = select_behaviour(p, coverage=0.5)  # start->A and C->end alone reach 20/38
+    g = nx.DiGraph(list(zip(b.edges["source"], b.edges["target"])))
+    for a in b.activities["activity"]:
+        assert nx.has_path(g, START, a) and nx.has_path(g, a, END)
+
+
+def test_select_behaviour_caps_activities_on_a_400_activity_log():
+    chain = [f"step {i:03d}" for i in range(400)]
+    variants = [(chain[: 400 - k], 1 + k) for k in range(0, 40, 4)]
+    p = profile_of(frame_from(variants))
+    b = select_behaviour(p, coverage=1.0, max_activities=60)
+    assert len(b.activities) <= 60
+    assert b.total_activities == 400
+    with pytest.raises(OptionError, match="max_activities must be between"):
+        select_behaviour(p, max_activities=400)
+    with pytest.raises(OptionError, match="coverage"):
+        select_behaviour(p, coverage=0)
+
+
+def test_select_behaviour_does_not_modify_profile(p15):
+    before = p15.edges.copy()
+    select_behaviour(p15, coverage=0.5)
+    pd.testing.assert_frame_equal(p15.edges, before)
+
+
+# ---------------------------------------------------------------- files and text
+
+
+def test_process_map_writes_deterministic_svg_and_png(tmp_path, p15):
+    a = process_map(p15, tmp_path / "a" / "map")
+    b = process_map(p15, tmp_path / "b" / "map")
+    assert [x.name for x in a] == ["map.svg", "map.png"]
+    assert all(x.stat().st_size > 1000 for x in a)
+    assert a[0].read_bytes() == b[0].read_bytes()
+    png = a[1].read_bytes()
+    assert png.startswith(b"\x89PNG") and b"Software" not in png and b"matplotlib" not in png.lower()
+    svg = a[0].read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg
+
+
+def test_user_text_is_drawn_literally_and_escaped_in_svg(tmp_path):
+    names = ["<script>alert('x')</script>", "Pay $5 & $6", 'say "hi"', "Ünïcødé → ✓"]
+    p = profile_of(frame_from([(names, 5)]))
+    svg_path, _ = process_map(p, tmp_path / "m", title="Title with $x$ & <b>")
+    raw = svg_path.read_text(encoding="utf-8")
+    ET.fromstring(raw)  # well-formed XML
+    assert "<script>" not in raw and "&lt;script&gt;" in raw
+    assert "Pay $5 &amp; $6" in raw  # dollars kept literally, not typeset as math
+    assert "Title with $x$ &amp; &lt;b&gt;" in raw
+    assert "Ünïcødé → ✓" in raw
+    assert literal("a $b$ c") == r"a \$b\$ c"
+
+
+def test_process_map_works_without_graphviz(tmp_path, monkeypatch, p15):
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert graphviz_available() is False
+    paths = process_map(p15, tmp_path / "out" / "nodot", coverage=0.8)
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+
+
+def test_difference_map_colours_three_classes(tmp_path):
+    p = profile_of(frame_from([(["A", "B", "C"], 8), (["A", "X", "C"], 4)]))
+    target = TargetGraph(
+        activities={"A", "B", "C", "T"}, edges={("A", "B"), ("B", "C"), ("C", "T")}, start={"A"}, end={"T"}
+    )
+    paths = difference_map(p, target, tmp_path / "diff", coverage=1.0)
+    assert [x.suffix for x in paths] == [".svg", ".png"]
+    from divergence.render.graphs import difference_map_figure
+    from divergence.render.style import DIFF_COLOURS
+    from matplotlib.colors import to_hex
+
+    fig = difference_map_figure(p, target, coverage=1.0)
+    ax = fig.axes[0]
+    edge_colours = {to_hex(a.get_edgecolor()) for a in ax.patches if a.get_label() == "node-box"}
+    assert {DIFF_COLOURS["common"].lower(), DIFF_COLOURS["unit"].lower(), DIFF_COLOURS["target"].lower()} <= edge_colours
+
+
+# ---------------------------------------------------------------- overlaps
+
+
+def test_process_map_15_activities_has_no_overlaps(p15):
+    fig = process_map_figure(p15, coverage=1.0)
+    fig.canvas.draw()
+    labels = _boxes(fig, "node-label")
+    boxes = _boxes(fig, "node-box")
+    edge_labels = _boxes(fig, "edge-label")
+    assert len(labels) == 15 and len(boxes) == 17  # 15 activities, start, end
+    for a, b in itertools.combinations(labels, 2):
+        assert not _overlapping(a, b)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not _overlapping(a, b)
+    for e in edge_labels:
+        for b in boxes:
+            assert not _overlapping(e, b)
+    # every node label sits inside the canvas
+    w, h = fig.canvas.get_width_height()
+    assert all(b.x0 >= 0 and b.y0 >= 0 and b.x1 <= w and b.y1 <= h for b in labels)
+
+
+# ---------------------------------------------------------------- layout
+
+
+def test_layered_layout_is_deterministic_and_breaks_cycles():
+    nodes = ["s", "a", "b", "c", "d", "e"]
+    edges = [("s", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("a", "d"), ("d", "e"), ("c", "e"), ("s", "e"), ("b", "b")]
+    sizes = {n: (50.0, 20.0) for n in nodes}
+    one = layered_layout(nodes, edges, sizes=sizes, roots=["s"], sinks=["e"])
+    two = layered_layout(nodes, edges, sizes=sizes, roots=["s"], sinks=["e"])
+    assert one == two
+    assert one.back_edges == frozenset({("c", "a")})
+    assert one.self_loops == (("b", "b"),)
+    assert one.layer["s"] == 0 and one.layer["e"] == max(one.layer.values())
+    # downward edges go to a lower layer; long edges get one dummy per crossed layer
+    for u, v in edges:
+        if u != v and (u, v) not in one.back_edges:
+            assert one.layer[v] > one.layer[u]
+            assert len(one.routes[(u, v)]) == one.layer[v] - one.layer[u] - 1
+    # boxes of a layer do not overlap
+    for (u, pu), (v, pv) in itertools.combinations(one.pos.items(), 2):
+        if one.layer[u] == one.layer[v]:
+            assert abs(pu[0] - pv[0]) >= 50.0
+
+
+def test_large_map_renders_quickly(tmp_path, p15):
+    rng = np.random.default_rng(4)
+    acts = [f"Step {i:02d} review file" for i in range(60)]
+    variants = []
+    for _ in range(300):
+        i, seq = 0, [acts[0]]
+        while i < 59:
+            r = rng.random()
+            i = min(59, max(0, i + (1 if r < 0.6 else 2 if r < 0.8 else 3 if r < 0.93 else -1)))
+            seq.append(acts[i])
+        variants.append((seq, 1))
+    p = profile_of(frame_from(variants))
+    b = select_behaviour(p, coverage=1.0, max_edges=150)
+    assert len(b.activities) == 60 and len(b.edges) == 150
+    process_map(p15, tmp_path / "warm")  # fonts and caches
+    t = time.process_time()  # CPU time: robust to other jobs sharing the machine
+    process_map(p, tmp_path / "big", coverage=1.0)
+    assert time.process_time() - t < 3.0
+
+
+# ---------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(30, "30 s"), (45 * 60, "45 min"), (3.2 * 3600, "3.2 h"), (2.1 * 86400, "2.1 d"), (float("nan"), "–")],
+)
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("x, text", [(950, "£950"), (1200, "£1.2k"), (12_000, "£12k"), (1_200_000, "£1.2m"), (2e6, "£2m")])
+def test_format_gbp(x, text):
+    assert format_gbp(x) == text
