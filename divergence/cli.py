@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--cost-model", metavar="FILE.toml", help="cost model overriding the documented defaults")
     an.add_argument("--weights", metavar="M=W,...", help="weights of the combined measure, e.g. language=0.5,flow=0.5")
     an.add_argument("--noise", type=float, default=0.2, metavar="X", help="noise threshold of model discovery, 0..1 (default: 0.2)")
+    an.add_argument("--min-share", type=float, default=0.05, metavar="X", help="deviations in fewer than this share of a unit's cases are exceptions, not priced change items (default: 0.05)")
     an.add_argument("--bootstrap", type=int, default=50, metavar="N", help="bootstrap resamples for family stability (default: 50; 0 = skip)")
     an.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     pv = a.add_argument_group("privacy and output")
@@ -125,6 +126,7 @@ def _analyse(args: argparse.Namespace) -> int:
                 cost_model=args.cost_model,
                 weights=args.weights,
                 noise_threshold=args.noise,
+                min_share=args.min_share,
                 bootstrap=args.bootstrap,
                 seed=args.seed,
                 pseudonymise=args.pseudonymise,

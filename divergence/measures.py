@@ -28,7 +28,11 @@ on resampled profiles (see :func:`divergence.families.bootstrap_stability`).
 from __future__ import annotations
 
 import inspect
+import multiprocessing
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -235,6 +239,7 @@ def language(
     *,
     max_variants: int = 3000,
     coverage: float = 1.0,
+    n_jobs: int = -1,
     details: dict | None = None,
 ) -> np.ndarray:
     """Earth mover's distance between the units' stochastic languages.
@@ -256,10 +261,14 @@ def language(
     coverage : float, default 1.0
         Keep the most frequent variants covering at least this share of a
         unit's cases (then at most ``max_variants``).
+    n_jobs : int, default -1
+        Processes for the transport solves (-1: all available cores). Used
+        only when the work is large (over about 4·10⁷ ground distances in
+        all); small inputs run in this process.
     details : dict, optional
         Filled with ``coverage`` and ``variants_used`` (unit -> value) and
         ``warnings`` (list of str, e.g. a transport solve that was stopped
-        before optimality).
+        before optimality) and ``processes`` (how many ran the solves).
 
     Returns
     -------
@@ -271,8 +280,9 @@ def language(
     Per pair with n and m kept variants: the ground distances take
     O(n·m·L) (bit-parallel Levenshtein in rapidfuzz, on all cores), the
     exact transport (network simplex, POT) about O(n·m·(n + m)) in the worst
-    case; 3000 × 3000 takes a few seconds. Activities are integer-coded once
-    and variants become strings of one character per activity.
+    case; 3000 × 3000 takes 3-5 seconds, so 10 such units (45 pairs) take
+    about 1-2 minutes on two cores. Activities are integer-coded once and
+    variants become strings of one character per activity.
     """
     if not isinstance(max_variants, (int, np.integer)) or max_variants < 1:
         raise OptionError(f"max_variants must be a positive integer, got {max_variants!r}")
@@ -296,19 +306,26 @@ def language(
         langs.append((strings, kept / kept.sum()))
         info["coverage"][p.unit] = float(kept.sum() / total)
         info["variants_used"][p.unit] = k
+        if k == max_variants < len(cases):
+            msg = (
+                f"language: unit {p.unit!r} has {len(cases)} variants; compared on its "
+                f"{k} most frequent, covering {kept.sum() / total:.1%} of its cases"
+            )
+            info["warnings"].append(msg)
+            warnings.warn(msg, DivergenceWarning, stacklevel=2)
     n = len(profiles)
     out = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            value, ok = _emd(*langs[i], *langs[j])
-            if not ok:
-                msg = (
-                    f"language: transport between {profiles[i].unit!r} and "
-                    f"{profiles[j].unit!r} stopped before optimality; value is an upper bound"
-                )
-                info["warnings"].append(msg)
-                warnings.warn(msg, DivergenceWarning, stacklevel=2)
-            out[i, j] = out[j, i] = value
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    results, info["processes"] = _solve_pairs(langs, pairs, n_jobs)
+    for (i, j), (value, ok) in zip(pairs, results):
+        if not ok:
+            msg = (
+                f"language: transport between {profiles[i].unit!r} and "
+                f"{profiles[j].unit!r} stopped before optimality; value is an upper bound"
+            )
+            info["warnings"].append(msg)
+            warnings.warn(msg, DivergenceWarning, stacklevel=2)
+        out[i, j] = out[j, i] = value
     if details is not None:
         details.update(info)
     return _finish(out)
@@ -439,12 +456,48 @@ def _encode(variant: tuple[str, ...], book: Mapping[str, int]) -> str:
     return "".join(out)
 
 
-def _emd(sa: list[str], pa: np.ndarray, sb: list[str], pb: np.ndarray) -> tuple[float, bool]:
+#: Ground distances (summed n·m over pairs) above which solves run in a process pool.
+_PARALLEL_CELLS = 4e7
+_WORKER_LANGS: list = []
+
+
+def _solve_pairs(langs: list, pairs: list[tuple[int, int]], n_jobs: int) -> tuple[list, int]:
+    """(value, optimal) per pair, in a process pool when the work is large."""
+    if n_jobs == 0 or not isinstance(n_jobs, (int, np.integer)):
+        raise OptionError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = min(cores if n_jobs < 0 else int(n_jobs), len(pairs))
+    cells = sum(len(langs[i][0]) * len(langs[j][0]) for i, j in pairs)
+    if jobs > 1 and cells >= _PARALLEL_CELLS:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        try:
+            with ProcessPoolExecutor(
+                jobs, mp_context=ctx, initializer=_init_worker, initargs=(langs,)
+            ) as pool:
+                return list(pool.map(_solve_pair, pairs)), jobs
+        except (OSError, BrokenProcessPool):  # no processes here: solve in this one
+            pass
+    return [_emd(*langs[i], *langs[j]) for i, j in pairs], 1
+
+
+def _init_worker(langs: list) -> None:
+    _WORKER_LANGS[:] = langs
+
+
+def _solve_pair(pair: tuple[int, int]) -> tuple[float, bool]:
+    i, j = pair
+    return _emd(*_WORKER_LANGS[i], *_WORKER_LANGS[j], workers=1)
+
+
+def _emd(
+    sa: list[str], pa: np.ndarray, sb: list[str], pb: np.ndarray, workers: int = -1
+) -> tuple[float, bool]:
     """Exact EMD between two languages; returns (value, solved to optimality)."""
     if sa == sb and np.array_equal(pa, pb):
         return 0.0, True
     m = cdist(
-        sa, sb, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=-1
+        sa, sb, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=workers
     )
     if len(sa) == 1 or len(sb) == 1:  # all mass moves: no optimisation needed
         return float(pa @ m @ pb), True

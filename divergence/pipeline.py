@@ -49,6 +49,7 @@ def analyse(
     cost_model: str | Path | None = None,
     weights: str | dict[str, float] | None = None,
     noise_threshold: float = 0.2,
+    min_share: float = 0.05,
     bootstrap: int = 50,
     seed: int = 0,
     pseudonymise: bool = False,
@@ -78,6 +79,9 @@ def analyse(
         Weights of the combined measure.
     noise_threshold : float, default 0.2
         Noise threshold of model discovery.
+    min_share : float, default 0.05
+        Deviations seen in a smaller share of a unit's cases are exceptions,
+        not change items: they are not priced (the fitness still counts them).
     bootstrap : int, default 50
         Resamples for family stability (0 skips it).
     seed : int, default 0
@@ -106,7 +110,9 @@ def analyse(
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     inputs = [Path(p) for p in inputs]
-    _check_options(families=families, noise_threshold=noise_threshold, bootstrap=bootstrap, min_cases=min_cases)
+    _check_options(
+        families=families, noise_threshold=noise_threshold, min_share=min_share, bootstrap=bootstrap, min_cases=min_cases
+    )
     t0 = time.perf_counter()
     progress("reading logs", 0, 1)
     events = read_logs(
@@ -138,6 +144,7 @@ def analyse(
         "cost_model": str(cost_model) if cost_model else None,
         "weights": weights if not isinstance(weights, dict) else dict(sorted(weights.items())),
         "noise_threshold": noise_threshold,
+        "min_share": min_share,
         "bootstrap": bootstrap,
         "seed": seed,
         "pseudonymise": pseudonymise,
@@ -150,6 +157,7 @@ def analyse(
         cost_model=cost_model,
         weights=weights,
         noise_threshold=noise_threshold,
+        min_share=min_share,
         bootstrap=bootstrap,
         seed=seed,
         progress=progress,
@@ -168,6 +176,7 @@ def analyse_events(
     cost_model: str | Path | None = None,
     weights: str | dict[str, float] | None = None,
     noise_threshold: float = 0.2,
+    min_share: float = 0.05,
     bootstrap: int = 50,
     seed: int = 0,
     progress: ProgressFn = no_progress,
@@ -208,6 +217,7 @@ def analyse_events(
                 cost_model=model,
                 weights=weights,
                 noise_threshold=noise_threshold,
+                min_share=min_share,
                 bootstrap=bootstrap,
                 seed=seed,
                 progress=progress,
@@ -272,7 +282,9 @@ def parse_weights(weights: str | dict[str, float] | None) -> dict[str, float] | 
     return out
 
 
-def _check_options(*, families, noise_threshold, bootstrap, min_cases) -> None:
+def _check_options(*, families, noise_threshold, min_share, bootstrap, min_cases) -> None:
+    if not 0.0 <= min_share < 1.0:
+        raise OptionError(f"--min-share {min_share}: expected a number from 0 up to (not including) 1")
     if not (families == "auto" or (str(families).isdigit() and int(families) >= 1)):
         raise OptionError(f"--families {families!r}: expected 'auto' or a positive whole number")
     if not 0.0 <= noise_threshold <= 1.0:
@@ -292,6 +304,7 @@ def _analyse_process(
     cost_model: Any,
     weights: dict[str, float] | None,
     noise_threshold: float,
+    min_share: float,
     bootstrap: int,
     seed: int,
     progress: ProgressFn,
@@ -366,7 +379,7 @@ def _analyse_process(
     for i, u in enumerate(units):
         progress(stage + "aligning to target", i, len(units))
         alignments[u] = harmonise.align_unit(profiles[u], target)
-        changes[u] = harmonise.change_items(profiles[u], alignments[u])
+        changes[u] = harmonise.change_items(profiles[u], alignments[u], min_share=min_share)
         unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
     progress(stage + "aligning to target", len(units), len(units))
     family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}

@@ -38,6 +38,8 @@ __all__ = [
     "discover_model_from_variants",
     "replay_fitness",
     "align_variants",
+    "model_graph",
+    "model_graph_method",
 ]
 
 #: Model file endings :func:`read_model` accepts, with what they hold.
@@ -61,6 +63,10 @@ LANGUAGE_MAX_TRACES = 20_000
 LANGUAGE_MAX_STATES = 200_000
 #: States explored to find the model's shortest visible path.
 SHORTEST_MAX_STATES = 1_000_000
+
+#: Reachable markings explored by :func:`model_graph` before it falls back to
+#: the process tree (or the net's structure).
+GRAPH_MAX_STATES = 50_000
 
 #: Models with more transitions than this are not aligned with A*; the
 #: fallbacks of :func:`align_variants` are used directly.
@@ -602,6 +608,247 @@ def _language(model: Model, max_len: int) -> tuple[list[tuple[str, ...]], bool]:
     lang = sorted(out, key=lambda t: (len(t), t))
     info["language"] = (lang, complete, max_len)
     return lang, complete
+
+
+# ----------------------------------------------------------------------------
+# directly-follows relation of a model's language
+
+_GRAPH_CACHE: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
+
+
+def model_graph(model: Model) -> dict:
+    """Directly-follows relation of a model's language.
+
+    Parameters
+    ----------
+    model : Model
+
+    Returns
+    -------
+    dict
+        ``{"activities": set[str], "edges": set[tuple[str, str]],
+        "start": set[str], "end": set[str]}`` (fresh sets; the caller may
+        modify them). ``(a, b)`` is an edge when ``b`` can fire right after
+        ``a`` with only silent transitions between; ``start``: visible
+        transitions reachable from the initial marking through silent ones;
+        ``end``: visible transitions after which the final marking is
+        reachable through silent ones.
+
+    Notes
+    -----
+    Computed on the Petri net's reachability graph with silent-transition
+    closure (exact), exploring at most :data:`GRAPH_MAX_STATES` markings.
+    Beyond that (or for unbounded nets) it falls back to the process tree's
+    directly-follows relation (``first``/``last``/``follows`` sets of each
+    operator; parallel branches interleave freely), or, without a tree, to a
+    structural approximation of the net (``a`` -> ``b`` when a place after
+    ``a`` leads to ``b`` through silent transitions). Both fallbacks
+    over-approximate the language's relation. The method used is given by
+    :func:`model_graph_method`. Cached per model.
+    """
+    g = _graph(model)
+    return {
+        "activities": set(g["activities"]),
+        "edges": set(g["edges"]),
+        "start": set(g["start"]),
+        "end": set(g["end"]),
+    }
+
+
+def model_graph_method(model: Model) -> str:
+    """How :func:`model_graph` was computed: ``"reachability"``, ``"tree"`` or ``"structure"``."""
+    return _graph(model)["method"]
+
+
+def _graph(model: Model) -> dict:
+    g = _GRAPH_CACHE.get(model)
+    if g is None:
+        g = _graph_reachability(model)
+        if g is None and model.tree is not None:
+            g = _graph_tree(model.tree)
+        if g is None:
+            g = _graph_structure(model)
+        g["activities"] = frozenset(model.activities)
+        for k in ("edges", "start", "end"):
+            g[k] = frozenset(g[k])
+        _GRAPH_CACHE[model] = g
+    return g
+
+
+def _graph_reachability(model: Model) -> dict | None:
+    trans, start, final = _compile(model)
+    index = {start: 0}
+    states = [start]
+    silent: list[list[int]] = []
+    visible: list[list[tuple[str, int]]] = []
+    k = 0
+    while k < len(states):
+        s = states[k]
+        sil, vis = [], []
+        for label, nxt in _enabled(s, trans):
+            j = index.get(nxt)
+            if j is None:
+                if len(states) >= GRAPH_MAX_STATES:
+                    return None
+                j = index[nxt] = len(states)
+                states.append(nxt)
+            (sil.append(j) if label is None else vis.append((label, j)))
+        silent.append(sil)
+        visible.append(vis)
+        k += 1
+    n = len(states)
+    # nxt[s]: visible labels that can fire from s after silent steps only
+    nxt_labels = [set(lbl for lbl, _ in visible[s]) for s in range(n)]
+    rev: list[list[int]] = [[] for _ in range(n)]
+    for s in range(n):
+        for j in silent[s]:
+            rev[j].append(s)
+    work = deque(range(n))
+    queued = [True] * n
+    while work:
+        j = work.popleft()
+        queued[j] = False
+        for s in rev[j]:
+            if not nxt_labels[j] <= nxt_labels[s]:
+                nxt_labels[s] |= nxt_labels[j]
+                if not queued[s]:
+                    queued[s] = True
+                    work.append(s)
+    # fin[s]: the final marking is reachable from s through silent steps only
+    fin = [False] * n
+    if final in index:
+        f = index[final]
+        fin[f] = True
+        stack = [f]
+        while stack:
+            for s in rev[stack.pop()]:
+                if not fin[s]:
+                    fin[s] = True
+                    stack.append(s)
+    edges, ends = set(), set()
+    for s in range(n):
+        for a, j in visible[s]:
+            edges.update((a, b) for b in nxt_labels[j])
+            if fin[j]:
+                ends.add(a)
+    return {"edges": edges, "start": set(nxt_labels[0]), "end": ends, "method": "reachability"}
+
+
+def _graph_tree(tree) -> dict:
+    """Directly-follows relation of a process tree (over-approximated for +, O, <>)."""
+    from pm4py.objects.process_tree.obj import Operator
+
+    def walk(t):
+        # returns (nullable, first, last, edges, activities)
+        if not t.children:
+            if t.label is None:
+                return True, set(), set(), set(), set()
+            return False, {t.label}, {t.label}, set(), {t.label}
+        parts = [walk(c) for c in t.children]
+        op = t.operator
+        edges = set().union(*(p[3] for p in parts))
+        acts = set().union(*(p[4] for p in parts))
+        if op == Operator.SEQUENCE:
+            first, last, nullable = set(), set(), True
+            for p in parts:
+                if nullable:
+                    first |= p[1]
+                nullable = nullable and p[0]
+            nullable_r = True
+            for p in reversed(parts):
+                if nullable_r:
+                    last |= p[2]
+                nullable_r = nullable_r and p[0]
+            for i, p in enumerate(parts):
+                for q in parts[i + 1 :]:
+                    edges.update((a, b) for a in p[2] for b in q[1])
+                    if not q[0]:
+                        break
+            return nullable, first, last, edges, acts
+        if op == Operator.XOR:
+            return (
+                any(p[0] for p in parts),
+                set().union(*(p[1] for p in parts)),
+                set().union(*(p[2] for p in parts)),
+                edges,
+                acts,
+            )
+        if op == Operator.LOOP:
+            do, redo = parts[0], parts[1:]
+            r_first = set().union(*(p[1] for p in redo))
+            r_last = set().union(*(p[2] for p in redo))
+            r_null = any(p[0] for p in redo)
+            edges.update((a, b) for a in do[2] for b in r_first)
+            edges.update((a, b) for a in r_last for b in do[1])
+            if r_null or do[0]:
+                edges.update((a, b) for a in do[2] | r_last for b in do[1] | r_first)
+            first = set(do[1]) | (r_first if do[0] else set())
+            last = set(do[2]) | (r_last if do[0] else set())
+            return do[0], first, last, edges, acts
+        # parallel, interleaving, or, partial order: any interleaving of the branches
+        for i, p in enumerate(parts):
+            for j, q in enumerate(parts):
+                if i != j:
+                    edges.update((a, b) for a in p[4] for b in q[4])
+        nullable = any(p[0] for p in parts) if op == Operator.OR else all(p[0] for p in parts)
+        return (
+            nullable,
+            set().union(*(p[1] for p in parts)),
+            set().union(*(p[2] for p in parts)),
+            edges,
+            acts,
+        )
+
+    _, first, last, edges, _ = walk(tree)
+    return {"edges": edges, "start": first, "end": last, "method": "tree"}
+
+
+def _graph_structure(model: Model) -> dict:
+    """Structural over-approximation: visible successors through places and silent transitions."""
+    net = model.net
+
+    def visible_after_places(places) -> set[str]:
+        out, seen_t, stack = set(), set(), list(places)
+        seen_p = set(stack)
+        while stack:
+            p = stack.pop()
+            for arc in p.out_arcs:
+                t = arc.target
+                if t.label is not None:
+                    out.add(t.label)
+                elif t not in seen_t:
+                    seen_t.add(t)
+                    for a2 in t.out_arcs:
+                        if a2.target not in seen_p:
+                            seen_p.add(a2.target)
+                            stack.append(a2.target)
+        return out
+
+    def reaches_final(places) -> bool:
+        final = set(model.final_marking)
+        seen, stack = set(places), list(places)
+        while stack:
+            p = stack.pop()
+            if p in final:
+                return True
+            for arc in p.out_arcs:
+                if arc.target.label is None:
+                    for a2 in arc.target.out_arcs:
+                        if a2.target not in seen:
+                            seen.add(a2.target)
+                            stack.append(a2.target)
+        return False
+
+    edges, ends = set(), set()
+    for t in net.transitions:
+        if t.label is None:
+            continue
+        post = [a.target for a in t.out_arcs]
+        edges.update((t.label, b) for b in visible_after_places(post))
+        if reaches_final(post):
+            ends.add(t.label)
+    start = visible_after_places(list(model.initial_marking))
+    return {"edges": edges, "start": start, "end": ends, "method": "structure"}
 
 
 # ----------------------------------------------------------------------------

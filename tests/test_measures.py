@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
-from divergence.errors import OptionError
+from divergence.errors import DivergenceWarning, OptionError
 from divergence.measures import (
     DEFAULT_WEIGHTS,
     MEASURES,
@@ -172,7 +172,9 @@ def test_language_coverage_and_max_variants_reported():
     (a,) = make_profiles({"a": [("AB", 1)]})
     a = with_variants(a, {("A",): 6, ("B",): 3, ("C",): 1})
     b = dataclasses.replace(with_variants(a, {("A",): 1}), unit="b")
-    res = compute_measures([a, b], names=["language"], max_variants=2)
+    with pytest.warns(DivergenceWarning, match="2 most frequent, covering 90.0%"):
+        res = compute_measures([a, b], names=["language"], max_variants=2)
+    assert len(res.details["language"]["warnings"]) == 1
     assert res.details["language"]["coverage"] == {"a": 0.9, "b": 1.0}
     assert res.details["language"]["variants_used"] == {"a": 2, "b": 1}
     # kept: A 2/3, B 1/3 -> 1/3 moves from B to A
@@ -285,3 +287,18 @@ def test_matrix_properties(spec, rnd):
         assert m[0, 1] == pytest.approx(0.0, abs=1e-12)
     c = combine(res.matrices)
     assert np.allclose(c, c.T) and np.all(np.diag(c) == 0) and np.all((c >= 0) & (c <= 1))
+
+
+def test_language_process_pool_matches_serial(monkeypatch):
+    import divergence.measures as measures
+
+    (base,) = make_profiles({"a": [("AB", 1)]})
+    ps = _random_profiles(np.random.default_rng(3), base, 3)
+    serial = compute_measures(ps, names=["language"], n_jobs=1)
+    monkeypatch.setattr(measures, "_PARALLEL_CELLS", 0)
+    pooled = compute_measures(ps, names=["language"], n_jobs=2)
+    assert serial.details["language"]["processes"] == 1
+    assert pooled.details["language"]["processes"] == 2
+    assert np.array_equal(serial["language"], pooled["language"])
+    with pytest.raises(OptionError):
+        compute_measures(ps, names=["language"], n_jobs=0)

@@ -194,10 +194,10 @@ def cost_chart(costs: pd.DataFrame, ranges: pd.DataFrame, path_stem: str | Path,
 def cost_figure(costs: pd.DataFrame, ranges: pd.DataFrame, *, title: str) -> Figure:
     """The figure :func:`cost_chart` saves."""
     with rc():
-        r = ranges.copy()
+        r = ranges.reset_index(drop=True)
         r["unit"] = r["unit"].astype(str)
         units = list(r.sort_values(["central", "unit"], ascending=[True, False], kind="stable")["unit"])
-        c = costs.copy()
+        c = costs.reset_index(drop=True)
         c["unit"] = c["unit"].astype(str)
         units += sorted(set(c["unit"]) - set(units), reverse=True)
         piv = c.pivot_table(index="unit", columns="kind", values="cost_gbp", aggfunc="sum").reindex(units)
@@ -250,7 +250,7 @@ def waves_chart(waves: pd.DataFrame, path_stem: str | Path, *, title: str) -> li
 def waves_figure(waves: pd.DataFrame, *, title: str) -> Figure:
     """The figure :func:`waves_chart` saves."""
     with rc():
-        w = waves.copy()
+        w = waves.reset_index(drop=True)
         w["unit"] = w["unit"].astype(str)
         nums = sorted(int(x) for x in w["wave"].unique())
         lanes = {

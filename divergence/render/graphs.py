@@ -620,12 +620,6 @@ def _place_label(ax, text, mid, obstacles, placed, colour) -> None:
             zorder=5, label="edge-label", bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
 
 
-def _overlap(a, b) -> float:
-    ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    oy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return ox * oy if ox > 0 and oy > 0 else 0.0
-
-
 def _draw_self_loop(ax, e: _Edge, centre, box, placed) -> None:
     x, y = centre
     w, h = box

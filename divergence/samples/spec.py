@@ -314,6 +314,8 @@ _PRC_EDITS = {
     "moj_courts": (
         Edit("rework", ("Approve requisition",), 0.6, note="double approval loop"),
         Edit("add", ("Three-way match",), 0.9, note="two-way match only"),
+        Edit("drop", ("Court fee coding",), 1.0, after="Create requisition",
+             step=_extra("Court fee coding", "Court Clerk", 10), note="HMCTS fee codes on every requisition"),
     ),
     "mod": (
         Edit("drop", ("Supplier security check",), 1.0, after="Select supplier",
