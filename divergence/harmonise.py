@@ -17,7 +17,15 @@ import numpy as np
 
 from .changes import ChangeItem
 from .errors import OptionError
-from .pm import MODEL_SUFFIXES, Alignment, Model, align_variants, discover_model_from_variants, read_model
+from .pm import (
+    MODEL_SUFFIXES,
+    Alignment,
+    Model,
+    align_variants,
+    discover_model_from_variants,
+    model_graph,
+    read_model,
+)
 from .profile import UnitProfile
 
 __all__ = [
@@ -28,7 +36,20 @@ __all__ = [
     "change_items",
     "deviations",
     "occurrence_cost",
+    "df_precision",
+    "AUTO_COVERAGE",
+    "AUTO_MAX_VARIANTS",
+    "AUTO_MIN_PRECISION",
 ]
+
+#: ``auto`` scores candidates on each unit's most frequent variants covering
+#: this share of its cases ...
+AUTO_COVERAGE = 0.9
+#: ... but at most this many variants per unit.
+AUTO_MAX_VARIANTS = 300
+#: Candidates whose model allows directly-follows pairs of which less than
+#: this share occur in the pooled log are too permissive to be a target.
+AUTO_MIN_PRECISION = 0.5
 
 CostFn = Callable[[Mapping[str, list[ChangeItem]]], float]
 
@@ -133,9 +154,22 @@ def choose_target(
     ``auto`` candidates: each unit's model (family medoids first) and a
     ``pooled`` model discovered from the pooled variants that use only
     directly-follows edges (and start and end activities) found in more than
-    half of the units. Every unit is aligned to every candidate; the
-    candidate of lowest ``cost_fn`` wins, and ``reason`` quotes its cost and
-    the next best.
+    half of the units.
+
+    1. Precision guard: a near-flower model allows almost anything, so its
+       alignments show few deviations and it would win on cost while
+       prescribing no process. A candidate's :func:`df_precision` (share of
+       its model's directly-follows pairs the pooled log shows) must reach
+       :data:`AUTO_MIN_PRECISION`; if no candidate does, those within half
+       of the best precision stay in. Excluded candidates are named in
+       ``reason``.
+    2. Sample: each unit's most frequent variants covering
+       :data:`AUTO_COVERAGE` of its cases, at most :data:`AUTO_MAX_VARIANTS`
+       per unit, are aligned to every remaining candidate (alignments are
+       cached, so the winner's later full :func:`align_unit` reuses them).
+    3. The candidate of lowest ``cost_fn`` on the sample wins (ties: family
+       medoids, then name order); ``reason`` quotes its cost, the next
+       best, the sample's case coverage and the precision guard.
     """
     profs = list(profiles.values()) if isinstance(profiles, Mapping) else list(profiles)
     if isinstance(models, Mapping):
@@ -300,6 +334,32 @@ def deviations(alignment: Alignment) -> list[tuple[tuple[str, tuple[str, ...]], 
 # ----------------------------------------------------------------------------
 
 
+def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
+    """Share of a model's directly-follows pairs that the pooled log shows.
+
+    Parameters
+    ----------
+    model : Model
+    profiles : sequence of UnitProfile
+        The units whose pooled variants are the log.
+
+    Returns
+    -------
+    float
+        ``|model pairs & log pairs| / |model pairs|`` over
+        :func:`divergence.pm.model_graph` edges; 1.0 for a model without
+        pairs. Near 0 for flower-like models.
+    """
+    edges = model_graph(model)["edges"]
+    if not edges:
+        return 1.0
+    seen: set = set()
+    for p in profiles:
+        for v in p.variants["variant"]:
+            seen.update(zip(v, v[1:]))
+    return len(edges & seen) / len(edges)
+
+
 def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
     cost_fn = cost_fn or occurrence_cost
     label = "deviation occurrences" if cost_fn is occurrence_cost else "cost"
@@ -310,10 +370,33 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
         cands.append(("pooled", "pooled", pooled))
     if not cands:
         raise OptionError("no units to choose a target from")
+    # 1. precision guard
+    prec = [df_precision(m, profs) for _, _, m in cands]
+    keep = [i for i, x in enumerate(prec) if x >= AUTO_MIN_PRECISION]
+    guard = f"precision guard: DF-precision >= {AUTO_MIN_PRECISION:g}"
+    if not keep:
+        best_p = max(prec)
+        keep = [i for i, x in enumerate(prec) if x >= best_p / 2]
+        guard = (
+            f"precision guard: no candidate reaches DF-precision {AUTO_MIN_PRECISION:g} "
+            f"(best {best_p:.2f}); kept those within half of the best"
+        )
+    dropped = [f"{cands[i][1]} ({prec[i]:.2f})" for i in range(len(cands)) if i not in keep]
+    if dropped:
+        guard += "; excluded " + ", ".join(dropped)
+    # 2. sample of frequent variants
+    samples = [_sample(p) for p in profs]
+    covered = sum(sum(c) for _, c in samples)
+    total = sum(p.cases for p in profs)
+    n_var = sum(len(v) for v, _ in samples)
     scored = []
-    for rank, (kind, name, model) in enumerate(cands):
-        tgt = Target(kind, name, "", model)
-        changes = {p.unit: change_items(p, align_unit(p, tgt, timeout_s=timeout_s)) for p in profs}
+    for rank in keep:
+        kind, name, model = cands[rank]
+        changes = {}
+        for p, (variants, cases) in zip(profs, samples):
+            aligns = tuple(align_variants(variants, model, timeout_s=timeout_s))
+            ua = UnitAlignment(p.unit, name, _weighted(aligns, cases), aligns, cases, all(a.exact for a in aligns))
+            changes[p.unit] = change_items(p, ua)
         scored.append((float(cost_fn(changes)), rank, kind, name, model))
     scored.sort(key=lambda t: (t[0], t[1]))
     best = scored[0]
@@ -323,7 +406,29 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
         reason += f"; next best {nxt[3]} {_fmt(nxt[0], label)}"
     if best[3] in medoids:
         reason += f"; {best[3]} is a family medoid"
+    reason += (
+        f"; scored on the most frequent variants ({n_var}) covering "
+        f"{covered / max(total, 1):.0%} of cases; DF-precision of {best[3]} {prec[best[1]]:.2f}; {guard}"
+    )
     return Target(best[2], best[3], reason, best[4])
+
+
+def _sample(p: UnitProfile) -> tuple[list[tuple[str, ...]], tuple[int, ...]]:
+    """A unit's most frequent variants covering AUTO_COVERAGE of its cases (capped)."""
+    v = p.variants.sort_values("cases", ascending=False, kind="stable")
+    variants, cases, need, got = [], [], AUTO_COVERAGE * max(int(v["cases"].sum()), 1), 0
+    for var, c in zip(v["variant"], v["cases"]):
+        if got >= need or len(variants) >= AUTO_MAX_VARIANTS:
+            break
+        variants.append(tuple(var))
+        cases.append(int(c))
+        got += int(c)
+    return variants, tuple(cases)
+
+
+def _weighted(aligns, cases) -> float:
+    w = np.asarray(cases, dtype=float)
+    return float(np.dot([a.fitness for a in aligns], w) / w.sum()) if w.sum() > 0 else 1.0
 
 
 def _pooled_model(profs: Sequence[UnitProfile], noise: float) -> Model | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import multiprocessing
 import os
+import threading
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -264,7 +265,8 @@ def language(
     n_jobs : int, default -1
         Processes for the transport solves (-1: all available cores). Used
         only when the work is large (over about 4·10⁷ ground distances in
-        all); small inputs run in this process.
+        all), on systems that can fork and from a single-threaded caller;
+        otherwise the solves run in this process.
     details : dict, optional
         Filled with ``coverage`` and ``variants_used`` (unit -> value) and
         ``warnings`` (list of str, e.g. a transport solve that was stopped
@@ -468,9 +470,11 @@ def _solve_pairs(langs: list, pairs: list[tuple[int, int]], n_jobs: int) -> tupl
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     jobs = min(cores if n_jobs < 0 else int(n_jobs), len(pairs))
     cells = sum(len(langs[i][0]) * len(langs[j][0]) for i, j in pairs)
-    if jobs > 1 and cells >= _PARALLEL_CELLS:
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    # fork only: spawn would re-run a caller's unguarded script; and only from
+    # a single-threaded caller, where forking is safe
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if jobs > 1 and cells >= _PARALLEL_CELLS and forkable:
+        ctx = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(
                 jobs, mp_context=ctx, initializer=_init_worker, initargs=(langs,)

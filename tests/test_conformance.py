@@ -76,3 +76,18 @@ def test_resampled_profiles_use_cache(units, monkeypatch):
 def test_mismatched_lengths():
     with pytest.raises(OptionError, match="one model per unit"):
         conformance_matrix([make_profile([("A", 1)])], [])
+
+
+def test_df_method_switch_and_methods_recorded(units, monkeypatch):
+    from divergence import conformance
+
+    profs, models = units
+    token = conformance_raw(profs, models)
+    assert set(token.methods.ravel()) == {"token"}
+    monkeypatch.setattr(conformance, "DF_MIN_ACTIVITIES", 0)
+    df = conformance_matrix(profs, models)
+    assert set(df.methods.ravel()) == {"df"}
+    assert np.all(np.diag(df) == 0) and df.raw[0, 0] == pytest.approx(0.0)
+    assert ((df >= 0) & (df <= 1)).all()
+    assert df[0, 1] == pytest.approx(0.0) and df[1, 0] > 0  # same asymmetry as token replay
+    assert df[2, 0] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.cluster.hierarchy import dendrogram
 
 from divergence.errors import OptionError
 from divergence.families import Families, bootstrap_stability, find_families
@@ -184,6 +185,10 @@ def test_order_of_units_does_not_matter_and_input_kept():
     assert f1.members == f2.members and f1.medoids == f2.medoids
     assert f2.labels == tuple(f1.family_of(units[i]) for i in perm)
     assert np.array_equal(d, copy)
+    # the linkage indexes the caller's unit order: scipy draws the same leaves
+    for f, names in ((f1, units), (f2, [units[i] for i in perm])):
+        drawn = dendrogram(f.linkage, labels=names, no_plot=True)["ivl"]
+        assert tuple(drawn) == f.leaf_order
 
 
 def test_stability_well_separated_is_one_and_deterministic():

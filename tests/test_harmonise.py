@@ -133,3 +133,26 @@ def test_choose_target_auto():
     t = choose_target("auto", profs, models, cost_fn=cost)
     assert seen and all(s == ["u1", "u2", "u3"] for s in seen)
     assert t.name == "u3" and "£" in t.reason
+
+
+def test_auto_precision_guard_excludes_flower_candidates():
+    from divergence.harmonise import df_precision
+
+    std = [("A,B,C,D", 6), ("A,B,D", 1)]
+    profs = [make_profile(std, unit=u) for u in ("u1", "u2", "u3")]
+    profs.append(make_profile([("A,B,C,D", 2), ("A,C,B,D", 1)], unit="wild"))
+    models = [pm.discover_model(p) for p in profs]
+    flower = _flower(models[0])
+    models[3] = flower
+    assert df_precision(flower, profs) < 0.5 <= df_precision(models[0], profs)
+    t = choose_target("auto", profs, models)
+    assert t.name != "wild" and "excluded wild" in t.reason and "covering" in t.reason
+
+
+def _flower(like):
+    pm4py = pm._pm4py()
+    from pm4py.objects.process_tree.utils.generic import parse
+
+    tree = parse("*( tau, X( 'A', 'B', 'C', 'D' ) )")
+    net, im, fm = pm4py.convert_to_petri_net(tree)
+    return pm._model(net, im, fm, name="wild", kind="discovered", source="flower", tree=tree)

@@ -131,3 +131,84 @@ def test_indel_moves_optimal():
     assert sum(m.kind != "sync" for m in moves) == 2
     assert [m.activity for m in moves if m.kind != "model"] == ["A", "C", "B", "D"]
     assert [m.activity for m in moves if m.kind != "log"] == list(ABCD)
+
+
+def _tree_model(expr):
+    pm4py = pm._pm4py()
+    from pm4py.objects.process_tree.utils.generic import parse
+
+    tree = parse(expr)
+    with pm._quiet():
+        net, im, fm = pm4py.convert_to_petri_net(tree)
+    return pm._model(net, im, fm, name="t", kind="file", source=expr, tree=tree)
+
+
+GRAPHS = [
+    ("->( 'a', 'b', 'c' )", {("a", "b"), ("b", "c")}, {"a"}, {"c"}),
+    ("X( 'a', 'b' )", set(), {"a", "b"}, {"a", "b"}),
+    ("+( 'a', 'b' )", {("a", "b"), ("b", "a")}, {"a", "b"}, {"a", "b"}),
+    ("*( 'a', 'b' )", {("a", "b"), ("b", "a")}, {"a"}, {"a"}),
+    ("->( 'a', X( 'b', tau ), 'c' )", {("a", "b"), ("a", "c"), ("b", "c")}, {"a"}, {"c"}),
+    ("->( *( 'a', tau ), 'b' )", {("a", "a"), ("a", "b")}, {"a"}, {"b"}),
+]
+
+
+@pytest.mark.parametrize("expr, edges, start, end", GRAPHS)
+def test_model_graph_tiny_models(expr, edges, start, end):
+    m = _tree_model(expr)
+    g = pm.model_graph(m)
+    assert set(g) == {"activities", "edges", "start", "end"}
+    assert (g["edges"], g["start"], g["end"]) == (edges, start, end)
+    assert g["activities"] == set(m.activities)
+    assert pm.model_graph_method(m) == "reachability"
+    # the process-tree fallback agrees on these models
+    t = pm._graph_tree(m.tree)
+    assert (t["edges"], t["start"], t["end"]) == (edges, start, end)
+
+
+def test_model_graph_cached_copies_and_fallbacks(monkeypatch):
+    m = pm.read_model(MODELS / "abcd.pnml")
+    g = pm.model_graph(m)
+    assert g["start"] == {"A"} and g["end"] == {"D"}
+    assert {("A", "B"), ("B", "C"), ("C", "D")} <= g["edges"]
+    g["edges"].clear()
+    assert pm.model_graph(m)["edges"]  # callers get copies of the cached sets
+    monkeypatch.setattr(pm, "GRAPH_MAX_STATES", 1)
+    tree_m = _tree_model("->( 'a', +( 'b', 'c' ), 'd' )")
+    assert pm.model_graph_method(tree_m) == "tree"
+    assert pm.model_graph(tree_m)["edges"] == {("a", "b"), ("a", "c"), ("b", "c"), ("c", "b"), ("b", "d"), ("c", "d")}
+    net_m = pm.read_model(MODELS / "abcd.pnml")
+    assert pm.model_graph_method(net_m) == "structure"
+    s = pm.model_graph(net_m)
+    assert s["start"] == {"A"} and s["end"] == {"D"}
+
+
+def test_align_dfg_matches_astar_on_sequence_and_never_overstates(monkeypatch):
+    import random
+
+    m = pm.read_model(MODELS / "abcd.pnml")
+    par = _tree_model("->( 'A', +( 'B', *( 'C', tau ) ), 'D' )")
+    rng = random.Random(3)
+    variants = [ABCD, ("A", "B", "D"), ("A", "C", "B", "D"), (), ("D", "D"), ("X",)]
+    variants += [tuple(rng.choice("ABCDX") for _ in range(rng.randint(0, 7))) for _ in range(60)]
+    exact = {mod: pm.align_variants(variants, mod) for mod in (m, par)}
+    monkeypatch.setattr(pm, "DFG_MIN_ACTIVITIES", 0)
+    for mod in (m, par):
+        pm._ALIGN_CACHE.pop(mod, None)
+        assert pm.alignment_method(mod) == "dfg"
+        for v, a, b in zip(variants, exact[mod], pm.align_variants(variants, mod)):
+            assert b.method == "dfg" and not b.exact
+            assert [x.activity for x in b.moves if x.kind != "model"] == list(v)
+            if mod is m:  # a sequence: the DF language is the language
+                assert [x.activity for x in b.moves if x.kind != "log"] == list(ABCD)
+                assert b.deviations == a.deviations and b.fitness == pytest.approx(a.fitness)
+            else:
+                assert b.deviations <= a.deviations
+
+
+def test_df_fitness():
+    m = pm.read_model(MODELS / "abcd.pnml")
+    f = pm.df_fitness([ABCD, ("A", "C", "D"), ("A", "X", "B", "C", "D"), ()], m)
+    assert f.tolist() == pytest.approx([1.0, 3 / 4, 4 / 6, 0.0])
+    f = pm.df_fitness([("A", "X", "B", "C", "D")], m, count_unknown=False)
+    assert f.tolist() == [1.0]

@@ -1,0 +1,533 @@
+"""End-to-end benchmark: ``divergence analyse`` against a naive pm4py pipeline.
+
+Usage::
+
+    python -m divergence.bench                 # the full run (30+ min, naive cap 600 s)
+    python -m divergence.bench --quick         # a smoke run (small sizes, short cap)
+    python -m divergence.bench --sizes 0.1M,0.5M --naive-sizes 10k --naive-cap 300
+
+In one run on one machine it
+
+1. writes synthetic logs with :func:`divergence.samples.write_large` (10
+   units, 40 activities, a long tail of variants) as one Parquet file per
+   unit in a temporary folder, before any timing, so that "ingest" reads
+   files;
+2. at each ``--naive-sizes`` size runs the naive pm4py pipeline
+   (:mod:`divergence.bench_naive`) and our CLI (``divergence analyse DIR
+   --out OUT --quiet``: ingest, profiles, all measures, families with
+   bootstrap stability, harmonisation with costs, report with graphs), each
+   in its own process, and prints the ratio; the naive run is killed at
+   ``--naive-cap`` seconds and reported with the step it was in;
+3. runs our CLI at each ``--sizes`` size and prints seconds per million
+   events;
+4. runs our CLI on the five BPIC 2015 logs (``../shared/data/bpic2015``,
+   skipped with a message when absent) and times ``divergence --help``.
+
+Wall time is measured around the child process (interpreter start-up and
+imports included). Peak memory is reported twice: the largest single
+process (``ru_maxrss`` from ``os.wait4``, which covers the child and its
+waited-for descendants such as graph workers) and the peak of the sum of the
+resident sets of the child's whole process tree, sampled every 50 ms from
+``/proc``.
+
+The Markdown table is printed and written to ``docs/benchmark.md`` (option
+``--md``) with the machine facts and the command. This module is a developer
+tool: it prints, and the library never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["main", "Run", "run_child"]
+
+_REPO = Path(__file__).resolve().parents[1]
+_BPIC = _REPO.parent / "shared" / "data" / "bpic2015"
+
+FULL_SIZES = "0.1M,0.5M,1.5M,3M"
+FULL_NAIVE = "10k,25k,50k"
+QUICK_SIZES = "20k,100k"
+QUICK_NAIVE = "5k"
+
+TARGETS = {
+    "wall_1500k_s": 15.0,
+    "rss_1500k_mib": 3 * 1024.0,
+    "ratio": 30.0,
+    "bpic_s": 60.0,
+    "help_s": 1.0,
+}
+
+
+@dataclass
+class Run:
+    """One measured child process."""
+
+    label: str
+    wall: float = float("nan")
+    rss_max_mib: float = float("nan")  # largest single process (ru_maxrss)
+    rss_tree_mib: float = float("nan")  # peak sum over the process tree (sampled)
+    ok: bool = False
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --- child processes --------------------------------------------------------------
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Sum of VmRSS (KiB) of ``pid`` and all its descendants (best effort)."""
+    total = 0
+    stack = [pid]
+    seen = set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                try:
+                    with open(f"/proc/{p}/task/{task}/children") as fh:
+                        stack.extend(int(c) for c in fh.read().split())
+                except OSError:
+                    pass
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def run_child(label: str, argv: list[str], *, cap: float | None = None, cwd: str | None = None) -> Run:
+    """Run ``argv`` in its own process group, measuring wall time and peak RSS.
+
+    When ``cap`` seconds pass, the whole process group is killed and the run
+    is marked not ok with a note.
+    """
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env["PYTHONPATH"] = str(_REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    err = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+    )
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    killed = False
+    status = 0
+    usage = None
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if cap is not None and time.perf_counter() - start > cap:
+            killed = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # reap any leftovers in the group (graph workers of a killed run)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    run = Run(label, wall=wall, rss_max_mib=usage.ru_maxrss / 1024.0, rss_tree_mib=peak[0] / 1024.0)
+    if killed:
+        run.note = f"killed at the {cap:.0f} s cap"
+    elif proc.returncode != 0:
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+        run.note = f"exit {proc.returncode}: " + " | ".join(tail)
+    else:
+        run.ok = True
+    err.close()
+    return run
+
+
+def _ours_argv(data: Path, out: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "divergence.cli", "analyse", str(data), "--out", str(out), "--quiet", *extra]
+
+
+def run_ours(label: str, data: Path, work: Path, extra: list[str], cap: float | None) -> Run:
+    out = work / f"out-{label.replace(' ', '_')}"
+    r = run_child(label, _ours_argv(data, out, extra), cap=cap)
+    shutil.rmtree(out, ignore_errors=True)
+    return r
+
+
+def run_naive(label: str, data: Path, work: Path, cap: float) -> Run:
+    stepfile = work / f"steps-{label}.tsv"
+    stepfile.unlink(missing_ok=True)
+    r = run_child(label, [sys.executable, "-m", "divergence.bench_naive", str(data), str(stepfile)], cap=cap)
+    steps = stepfile.read_text().splitlines() if stepfile.exists() else []
+    timings = [(float(s.split("\t", 1)[0]), s.split("\t", 1)[1]) for s in steps if "\t" in s]
+    r.extra["steps"] = timings
+    # time per step kind (compute_emd, fitness..., alignments...)
+    kinds: dict[str, float] = {}
+    for (t, name), nxt in zip(timings, timings[1:] + [(r.wall, "")]):
+        kind = name.split(" ")[0]
+        kinds[kind] = kinds.get(kind, 0.0) + nxt[0] - t
+    r.extra["kinds"] = kinds
+    if not r.ok and timings:
+        t, name = timings[-1]
+        r.note += f"; did not finish within {cap:.0f} s (at step: {name}, entered at {t:.0f} s)"
+    return r
+
+
+# --- sizes and data ------------------------------------------------------------------
+
+
+def parse_size(text: str) -> int:
+    t = text.strip().lower().replace("_", "")
+    mult = 1
+    if t.endswith("m"):
+        mult, t = 1_000_000, t[:-1]
+    elif t.endswith("k"):
+        mult, t = 1_000, t[:-1]
+    return int(round(float(t) * mult))
+
+
+def fmt_size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:g}M"
+    if n >= 1_000:
+        return f"{n / 1e3:g}k"
+    return str(n)
+
+
+def make_data(work: Path, n: int) -> tuple[Path, dict]:
+    """Write the synthetic log of ``n`` events; return its folder and facts."""
+    from .samples import generate_large, write_large
+
+    folder = work / f"log-{fmt_size(n)}"
+    if not folder.exists():
+        write_large(folder, n, fmt="parquet")
+    import pyarrow.parquet as pq
+
+    events = cases = 0
+    variants = set()
+    for p in sorted(folder.glob("*.parquet")):
+        t = pq.read_table(p, columns=["case:concept:name", "concept:name"]).to_pandas()
+        events += len(t)
+        traces = t.groupby("case:concept:name", sort=False)["concept:name"].agg(tuple)
+        cases += len(traces)
+        variants.update(traces.unique())
+    del generate_large
+    return folder, {"events": events, "cases": cases, "variants": len(variants)}
+
+
+# --- machine facts --------------------------------------------------------------------
+
+
+def machine_facts() -> dict[str, str]:
+    facts = {"cores": str(os.cpu_count()), "python": platform.python_version(), "platform": platform.platform()}
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(fh.readline().split()[1])
+        facts["ram"] = f"{kib / 1024 / 1024:.1f} GiB"
+    except OSError:
+        facts["ram"] = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    facts["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        facts["pm4py"] = version("pm4py")
+        facts["pandas"] = version("pandas")
+    except Exception:  # pragma: no cover
+        pass
+    try:
+        facts["load average at start"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        pass
+    return facts
+
+
+def help_time(n: int = 5) -> float:
+    exe = Path(sys.executable).parent / "divergence"
+    argv = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "divergence.cli", "--help"]
+    best = float("inf")
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# --- table -------------------------------------------------------------------------------
+
+
+def _f(x: float, nd: int = 1) -> str:
+    return "–" if x != x else f"{x:.{nd}f}"
+
+
+def _mem(r: Run) -> str:
+    return f"{_f(r.rss_max_mib, 0)} / {_f(r.rss_tree_mib, 0)}"
+
+
+def _status(r: Run) -> str:
+    return "ok" if r.ok else r.note
+
+
+def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
+    L: list[str] = []
+    L.append("# Benchmark\n")
+    L.append(f"Command: `{command}`\n")
+    L.append("Machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()) + "\n")
+    L.append(
+        "Wall time is around the child process (start-up and imports included). Memory is peak RSS in MiB as "
+        "*largest single process / sum over the process tree* (the tree includes graph workers). "
+        "Inputs are Parquet files, one per unit, written before timing. Ours = "
+        "`divergence analyse DIR --out OUT --quiet` (ingest, profiles, all measures, families with "
+        "bootstrap stability, harmonisation with costs, HTML/CSV/JSON report with graphs).\n"
+    )
+    if res.get("naive"):
+        L.append("## Against a naive pm4py pipeline\n")
+        L.append(
+            "Naive = `divergence/bench_naive.py`: pm4py only (read + `format_dataframe`, per-unit "
+            "`get_variants` and `get_stochastic_language`, `compute_emd` for all unit pairs, "
+            "`discover_petri_net_inductive` per unit, `fitness_token_based_replay` for every unit × model, "
+            "`conformance_diagnostics_alignments` of every unit to the target model).\n"
+        )
+        L.append("| events | cases | variants | ours s | ours MiB | naive s | naive MiB | ratio | naive: where the time went / status |")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for row in res["naive"]:
+            d, o, nv = row["data"], row["ours"], row["naive"]
+            ratio = f"{nv.wall / o.wall:.0f}×" if nv.ok and o.ok else (f"> {nv.wall / o.wall:.0f}×" if o.ok else "–")
+            kinds = sorted(nv.extra.get("kinds", {}).items(), key=lambda kv: -kv[1])[:3]
+            where = ", ".join(f"{k} {v:.0f} s" for k, v in kinds)
+            status = "finished" if nv.ok else nv.note.lstrip("; ")
+            L.append(
+                f"| {d['events']:,} | {d['cases']:,} | {d['variants']:,} | {_f(o.wall)} | {_mem(o)} | "
+                f"{_f(nv.wall)} | {_mem(nv)} | {ratio} | {status}; {where} |"
+            )
+        L.append("")
+    if res.get("scaling"):
+        L.append("## Scaling of `divergence analyse`\n")
+        L.append("| events | cases | variants | wall s | s per M events | peak MiB | status |")
+        L.append("|---:|---:|---:|---:|---:|---:|---|")
+        for row in res["scaling"]:
+            d, o = row["data"], row["ours"]
+            L.append(
+                f"| {d['events']:,} | {d['cases']:,} | {d['variants']:,} | {_f(o.wall)} | "
+                f"{_f(o.wall / d['events'] * 1e6)} | {_mem(o)} | {_status(o)} |"
+            )
+        L.append("")
+    if res.get("variants"):
+        L.append("## Cost of options at the largest target size\n")
+        L.append("| run | wall s | peak MiB | status |")
+        L.append("|---|---:|---:|---|")
+        for r in res["variants"]:
+            L.append(f"| {r.label} | {_f(r.wall)} | {_mem(r)} | {_status(r)} |")
+        L.append("")
+    L.append("## Other\n")
+    L.append("| what | wall s | peak MiB | status |")
+    L.append("|---|---:|---:|---|")
+    if "bpic" in res:
+        b = res["bpic"]
+        if b is None:
+            L.append(f"| five BPIC 2015 logs end to end | – | – | skipped: {_BPIC} absent |")
+        else:
+            L.append(f"| five BPIC 2015 logs end to end | {_f(b.wall)} | {_mem(b)} | {_status(b)} |")
+    if "help" in res:
+        L.append(f"| `divergence --help` (best of 5) | {_f(res['help'], 2)} | – | ok |")
+    L.append("")
+    L.append("## Targets\n")
+    L.append("| target | measured | met |")
+    L.append("|---|---|---|")
+    for name, measured, met in check_targets(res):
+        L.append(f"| {name} | {measured} | {met} |")
+    L.append("")
+    if res.get("profile"):
+        L.append("## Where the time goes (cProfile, cumulative, top entries)\n")
+        L.append("```")
+        L.append(res["profile"].rstrip())
+        L.append("```\n")
+    return "\n".join(L)
+
+
+def check_targets(res: dict) -> list[tuple[str, str, str]]:
+    out = []
+    big = [row for row in res.get("scaling", []) if abs(row["data"]["events"] - 1_500_000) < 100_000]
+    if big:
+        o = big[0]["ours"]
+        out.append(("1.5M events ≤ 15 s", f"{_f(o.wall)} s" + ("" if o.ok else f" ({o.note})"), _yn(o.ok and o.wall <= TARGETS["wall_1500k_s"])))
+        out.append(("1.5M events ≤ 3 GB peak RSS", f"{_f(o.rss_tree_mib, 0)} MiB (tree)", _yn(o.ok and o.rss_tree_mib <= TARGETS["rss_1500k_mib"])))
+    fin = [row for row in res.get("naive", []) if row["naive"].ok and row["ours"].ok]
+    if fin:
+        ratios = [row["naive"].wall / row["ours"].wall for row in fin]
+        out.append(("≥ 30× faster than naive where it finishes", ", ".join(f"{r:.0f}×" for r in ratios), _yn(min(ratios) >= TARGETS["ratio"])))
+    elif res.get("naive"):
+        out.append(("≥ 30× faster than naive where it finishes", "naive finished at no size", "n/a"))
+    sc = [row for row in res.get("scaling", []) if row["ours"].ok and row["data"]["events"] >= 400_000]
+    if len(sc) >= 2:
+        per = [row["ours"].wall / row["data"]["events"] * 1e6 for row in sc]
+        flat = max(per) / min(per)
+        out.append(("s per M events roughly flat 0.5M–3M", " → ".join(f"{p:.1f}" for p in per) + f" (max/min {flat:.2f})", _yn(flat <= 1.5)))
+    b = res.get("bpic")
+    if b is not None:
+        out.append(("five BPIC 2015 logs ≤ 60 s", f"{_f(b.wall)} s" + ("" if b.ok else f" ({b.note})"), _yn(b.ok and b.wall <= TARGETS["bpic_s"])))
+    if "help" in res:
+        out.append(("`divergence --help` < 1 s", f"{res['help']:.2f} s", _yn(res["help"] < TARGETS["help_s"])))
+    return out
+
+
+def _yn(b: bool) -> str:
+    return "yes" if b else "**no**"
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+def profile_ours(data: Path, work: Path, extra: list[str], cap: float | None, top: int = 25) -> str:
+    import io
+    import pstats
+
+    prof = work / "ours.prof"
+    out = work / "out-profile"
+    argv = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "divergence.cli", "analyse", str(data), "--out", str(out), "--quiet", *extra]
+    r = run_child("profile", argv, cap=cap)
+    shutil.rmtree(out, ignore_errors=True)
+    if not prof.exists():
+        return f"profile run did not finish ({r.note})"
+    buf = io.StringIO()
+    st = pstats.Stats(str(prof), stream=buf)
+    st.sort_stats("cumulative").print_stats(top)
+    text = buf.getvalue()
+    keep = text[text.find("   ncalls") :] if "   ncalls" in text else text
+    return f"profile run wall {r.wall:.1f} s (under cProfile)\n" + keep
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m divergence.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"smoke run: sizes {QUICK_SIZES}, naive {QUICK_NAIVE}, naive cap 120 s")
+    p.add_argument("--sizes", help=f"our scaling sizes, comma separated (default {FULL_SIZES})")
+    p.add_argument("--naive-sizes", help=f"sizes for the naive comparison (default {FULL_NAIVE}; '' = none)")
+    p.add_argument("--naive-cap", type=float, help="wall-time cap of each naive run, seconds (default 600)")
+    p.add_argument("--cap", type=float, default=1800.0, help="wall-time cap of each of our runs, seconds (default 1800)")
+    p.add_argument("--bootstrap", type=int, help="pass --bootstrap N to divergence analyse (default: its own default, 50)")
+    p.add_argument("--options-at", default="1.5M", help="size at which to also time --bootstrap 0 and --no-graphs ('' = skip; default 1.5M)")
+    p.add_argument("--profile-at", default="", help="size at which to cProfile our pipeline and print the top costs (default: none)")
+    p.add_argument("--bpic", default=str(_BPIC), help="folder of the BPIC 2015 logs ('' = skip)")
+    p.add_argument("--md", default=str(_REPO / "docs" / "benchmark.md"), help="write the Markdown here ('' = do not write)")
+    p.add_argument("--work", help="folder for generated logs (default: a temporary folder, removed at the end)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = "python -m divergence.bench" + ("" if argv is None and len(sys.argv) <= 1 else " " + shlex.join(sys.argv[1:] if argv is None else argv))
+    sizes = [parse_size(s) for s in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)).split(",") if s.strip()]
+    naive_text = args.naive_sizes if args.naive_sizes is not None else (QUICK_NAIVE if args.quick else FULL_NAIVE)
+    naive_sizes = [parse_size(s) for s in naive_text.split(",") if s.strip()]
+    naive_cap = args.naive_cap if args.naive_cap is not None else (120.0 if args.quick else 600.0)
+    extra = [] if args.bootstrap is None else ["--bootstrap", str(args.bootstrap)]
+    options_at = parse_size(args.options_at) if args.options_at and not args.quick else None
+    profile_at = parse_size(args.profile_at) if args.profile_at else None
+
+    facts = machine_facts()
+    print("machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    res: dict = {"naive": [], "scaling": [], "variants": []}
+    try:
+        all_sizes = sorted(set(sizes) | set(naive_sizes) | ({options_at} if options_at else set()) | ({profile_at} if profile_at else set()))
+        data = {}
+        for n in all_sizes:
+            t = time.perf_counter()
+            data[n] = make_data(work, n)
+            d = data[n][1]
+            print(f"data {fmt_size(n)}: {d['events']:,} events, {d['cases']:,} cases, {d['variants']:,} variants ({time.perf_counter() - t:.1f} s to write)", flush=True)
+
+        res["help"] = help_time()
+        print(f"divergence --help: {res['help']:.2f} s (best of 5)", flush=True)
+
+        for n in naive_sizes:
+            folder, d = data[n]
+            o = run_ours(f"ours-{fmt_size(n)}", folder, work, extra, args.cap)
+            print(f"ours  {fmt_size(n):>6}: {_f(o.wall)} s, {_mem(o)} MiB {'' if o.ok else o.note}", flush=True)
+            nv = run_naive(f"naive-{fmt_size(n)}", folder, work, naive_cap)
+            print(f"naive {fmt_size(n):>6}: {_f(nv.wall)} s, {_mem(nv)} MiB {'' if nv.ok else nv.note}", flush=True)
+            res["naive"].append({"data": d, "ours": o, "naive": nv})
+
+        for n in sizes:
+            folder, d = data[n]
+            o = run_ours(f"ours-{fmt_size(n)}", folder, work, extra, args.cap)
+            print(f"ours  {fmt_size(n):>6}: {_f(o.wall)} s ({_f(o.wall / d['events'] * 1e6)} s per M events), {_mem(o)} MiB {'' if o.ok else o.note}", flush=True)
+            res["scaling"].append({"data": d, "ours": o})
+
+        if options_at:
+            folder, d = data[options_at]
+            for label, opts in (("--bootstrap 0", ["--bootstrap", "0"]), ("--no-graphs", ["--no-graphs"]), ("--bootstrap 0 --no-graphs", ["--bootstrap", "0", "--no-graphs"])):
+                r = run_ours(f"{fmt_size(options_at)} {label}", folder, work, [*extra, *opts], args.cap)
+                r.label = f"{fmt_size(options_at)} events, `{label}`"
+                print(f"ours {r.label}: {_f(r.wall)} s, {_mem(r)} MiB {'' if r.ok else r.note}", flush=True)
+                res["variants"].append(r)
+
+        if args.bpic:
+            bp = Path(args.bpic)
+            if bp.is_dir() and any(bp.glob("*.xes*")):
+                b = run_ours("bpic2015", bp, work, extra, args.cap)
+                print(f"bpic2015: {_f(b.wall)} s, {_mem(b)} MiB {'' if b.ok else b.note}", flush=True)
+                res["bpic"] = b
+            else:
+                print(f"bpic2015: skipped, {bp} absent", flush=True)
+                res["bpic"] = None
+
+        if profile_at:
+            res["profile"] = profile_ours(data[profile_at][0], work, extra, args.cap)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+    md = render_markdown(res, facts, command)
+    print()
+    print(md)
+    if args.md:
+        Path(args.md).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.md).write_text(md + "\n")
+        print(f"written: {args.md}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

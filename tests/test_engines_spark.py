@@ -1,0 +1,58 @@
+"""The Spark engine in local mode gives exactly the pandas engine's aggregates."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from divergence.engines import aggregate
+
+pytestmark = pytest.mark.filterwarnings("ignore::divergence.errors.DivergenceWarning")
+
+pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'divergence[spark]')")
+if shutil.which("java") is None:
+    pytest.skip("Java is missing: the Spark engine needs a Java 17+ runtime on PATH", allow_module_level=True)
+if subprocess.run(["java", "-version"], capture_output=True).returncode != 0:
+    pytest.skip("Java is installed but does not run (java -version failed)", allow_module_level=True)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+TABLES = ("variants", "edges", "activities", "resources", "durations", "units")
+
+
+@pytest.fixture(scope="session")
+def spark_master():
+    from divergence.engines.spark import spark_session
+
+    spark_session("local[2]")
+    return "local[2]"
+
+
+def _inputs() -> list[Path]:
+    files = sorted(SAMPLES.glob("finance/*.csv"))[:3] + sorted(SAMPLES.glob("procurement/*.parquet"))[:3]
+    files += sorted(SAMPLES.glob("hr/*.xes*"))[:1]
+    if len(files) < 7:
+        pytest.skip("sample_logs/ not generated")
+    return files
+
+
+def test_spark_matches_pandas_on_sample_logs(spark_master):
+    files = _inputs()
+    expected = aggregate(files, engine="pandas")
+    got = aggregate(files, engine="spark", spark_master=spark_master)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(expected, name), getattr(got, name), check_exact=True, obj=name)
+    assert got.extra["engine"] == "spark"
+
+
+def test_spark_on_tiny_log_with_ties(spark_master, tmp_path):
+    from test_engines import tiny_csv
+
+    tiny = tiny_csv(tmp_path / "tiny.csv")
+    expected = aggregate(tiny, engine="pandas")
+    got = aggregate(tiny, engine="spark", spark_master=spark_master)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(expected, name), getattr(got, name), check_exact=True, obj=name)
