@@ -162,15 +162,16 @@ def _read(spark, source, keys: dict):
         groups: dict[tuple[str, str, str], list[str]] = {}
         for k, f in enumerate(files):
             if f.fmt == "xes":
-                from divergence.io import read_logs
+                from divergence.io.clean import canonical_events
+                from divergence.io.columns import wanted_xes_keys
+                from divergence.io.safety import default_max_bytes, strip_log_suffix
+                from divergence.io.xes import read_xes
 
-                ev = read_logs(f.path, **{kw: keys.get(role) for kw, role in
-                                          (("case_id_key", "case"), ("activity_key", "activity"),
-                                           ("timestamp_key", "timestamp"), ("resource_key", "resource"),
-                                           ("unit_key", "unit"), ("process_key", "process"))})
-                if f.process and schema.PROCESS in ev:
-                    pass
-                ev = ev.assign(_row=range(1, len(ev) + 1))
+                event_keys, trace_keys = wanted_xes_keys(keys)
+                raw = read_xes(f.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
+                roles = detect_columns([c for c in raw.columns if c != "_row"], keys, f.path)
+                ev = canonical_events(raw, roles, f.path, unit=strip_log_suffix(f.path),
+                                      process=f.process or fallback)
                 frames.append(_from_frame(spark, ev, k))
             else:
                 key = (f.fmt, _header(f.path) if f.fmt == "csv" else "", f.process or fallback)
