@@ -140,26 +140,41 @@ def _executive(result: AnalysisResult) -> str:
         )
     )
     out.append('<div class="exec">' + "".join(tiles) + "</div>")
-    for p, pr in result.processes.items():
-        fam_of = pr.family_of
-        out.append(f'<div class="card"><h3>{e(p)}</h3>')
-        # distinct processes per department
-        rows = []
+    # how many distinct processes each department runs, per process
+    procs = list(result.processes)
+    depts: dict[str, list[str]] = {}
+    for pr in result.processes.values():
         for dept, units in departments(pr.units).items():
-            fams = sorted({fam_of[u] for u in units})
-            rows.append(
-                f"<tr><td>{e(dept)}</td><td class=num>{len(units)}</td><td class=num><b>{len(fams)}</b></td>"
-                f"<td>{', '.join(f'{e(u)} <span class=pill>{e(fam_of[u])}</span>' for u in units)}</td></tr>"
+            depts.setdefault(dept, [])
+            depts[dept] = sorted(set(depts[dept]) | set(units))
+    head = "".join(f"<th class=num>{e(p)}</th>" for p in procs)
+    rows = []
+    for dept, units in depts.items():
+        cells = []
+        for p in procs:
+            pr = result.processes[p]
+            fam_of = pr.family_of
+            mine = [u for u in units if u in fam_of]
+            fams = sorted({fam_of[u] for u in mine})
+            cells.append(
+                f"<td class=num><b>{len(fams)}</b> " + "".join(f"<span class=pill>{e(f)}</span>" for f in fams) + "</td>"
+                if mine
+                else "<td class=num>—</td>"
             )
-        out.append(
-            "<table><tr><th>department</th><th class=num>units</th><th class=num>distinct processes</th>"
-            "<th>units and their process family</th></tr>" + "".join(rows) + "</table>"
-        )
+        rows.append(f"<tr><td>{e(dept)}</td><td>{', '.join(e(u) for u in units)}</td>{''.join(cells)}</tr>")
+    out.append(
+        "<h3>Distinct processes per department</h3>"
+        f"<table><tr><th>department</th><th>units</th>{head}</tr>" + "".join(rows) + "</table>"
+        "<p class=mute>Each figure counts the process families a department's units fall into; "
+        "the pills name the families.</p>"
+    )
+    for p, pr in result.processes.items():
+        out.append(f'<div class="card"><h3>{e(p)}</h3>')
         fam_txt = "; ".join(
             f"<b>{e(f)}</b>: {', '.join(e(u) for u in m)}" for f, m in pr.families.members.items()
         )
         t = pr.total_cost
-        out.append(f"<p><b>Families:</b> {fam_txt}</p>")
+        out.append(f"<p><b>{len(pr.families.members)} process families:</b> {fam_txt}</p>")
         out.append(
             f"<p><b>Recommended target:</b> {e(pr.target.name)} <span class=mute>({e(pr.target.kind)})</span> — "
             f"{e(pr.target.reason)}</p>"
