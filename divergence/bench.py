@@ -329,7 +329,7 @@ def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
         L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for row in res["naive"]:
             d, o, nv = row["data"], row["ours"], row["naive"]
-            ratio = f"{nv.wall / o.wall:.0f}×" if nv.ok and o.ok else (f"> {nv.wall / o.wall:.0f}×" if o.ok else "–")
+            ratio = f"{_ratio(nv.wall / o.wall)}×" if nv.ok and o.ok else (f"> {_ratio(nv.wall / o.wall)}×" if o.ok else "–")
             kinds = sorted(nv.extra.get("kinds", {}).items(), key=lambda kv: -kv[1])[:3]
             where = ", ".join(f"{k} {v:.0f} s" for k, v in kinds)
             status = "finished" if nv.ok else nv.note.lstrip("; ")
@@ -392,7 +392,7 @@ def check_targets(res: dict) -> list[tuple[str, str, str]]:
     fin = [row for row in res.get("naive", []) if row["naive"].ok and row["ours"].ok]
     if fin:
         ratios = [row["naive"].wall / row["ours"].wall for row in fin]
-        out.append(("≥ 30× faster than naive where it finishes", ", ".join(f"{r:.0f}×" for r in ratios), _yn(min(ratios) >= TARGETS["ratio"])))
+        out.append(("≥ 30× faster than naive where it finishes", ", ".join(f"{_ratio(r)}×" for r in ratios), _yn(min(ratios) >= TARGETS["ratio"])))
     elif res.get("naive"):
         out.append(("≥ 30× faster than naive where it finishes", "naive finished at no size", "n/a"))
     sc = [row for row in res.get("scaling", []) if row["ours"].ok and row["data"]["events"] >= 400_000]
@@ -406,6 +406,10 @@ def check_targets(res: dict) -> list[tuple[str, str, str]]:
     if "help" in res:
         out.append(("`divergence --help` < 1 s", f"{res['help']:.2f} s", _yn(res["help"] < TARGETS["help_s"])))
     return out
+
+
+def _ratio(r: float) -> str:
+    return f"{r:.0f}" if r >= 10 else f"{r:.2f}"
 
 
 def _yn(b: bool) -> str:
@@ -456,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = "python -m divergence.bench" + ("" if argv is None and len(sys.argv) <= 1 else " " + shlex.join(sys.argv[1:] if argv is None else argv))
-    sizes = [parse_size(s) for s in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)).split(",") if s.strip()]
+    sizes_text = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else FULL_SIZES)
+    sizes = [parse_size(s) for s in sizes_text.split(",") if s.strip()]
     naive_text = args.naive_sizes if args.naive_sizes is not None else (QUICK_NAIVE if args.quick else FULL_NAIVE)
     naive_sizes = [parse_size(s) for s in naive_text.split(",") if s.strip()]
     naive_cap = args.naive_cap if args.naive_cap is not None else (120.0 if args.quick else 600.0)
@@ -469,6 +474,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="divergence-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     res: dict = {"naive": [], "scaling": [], "variants": []}
+
+    def flush(final: bool = False) -> str:
+        md = render_markdown(res, facts, command)
+        if not final:
+            md = "> Partial: the run is still going or was stopped; rows so far.\n\n" + md
+        if args.md:
+            Path(args.md).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.md).write_text(md + "\n")
+        return md
+
     try:
         all_sizes = sorted(set(sizes) | set(naive_sizes) | ({options_at} if options_at else set()) | ({profile_at} if profile_at else set()))
         data = {}
@@ -488,12 +503,14 @@ def main(argv: list[str] | None = None) -> int:
             nv = run_naive(f"naive-{fmt_size(n)}", folder, work, naive_cap)
             print(f"naive {fmt_size(n):>6}: {_f(nv.wall)} s, {_mem(nv)} MiB {'' if nv.ok else nv.note}", flush=True)
             res["naive"].append({"data": d, "ours": o, "naive": nv})
+            flush()
 
         for n in sizes:
             folder, d = data[n]
             o = run_ours(f"ours-{fmt_size(n)}", folder, work, extra, args.cap)
             print(f"ours  {fmt_size(n):>6}: {_f(o.wall)} s ({_f(o.wall / d['events'] * 1e6)} s per M events), {_mem(o)} MiB {'' if o.ok else o.note}", flush=True)
             res["scaling"].append({"data": d, "ours": o})
+            flush()
 
         if options_at:
             folder, d = data[options_at]
@@ -502,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
                 r.label = f"{fmt_size(options_at)} events, `{label}`"
                 print(f"ours {r.label}: {_f(r.wall)} s, {_mem(r)} MiB {'' if r.ok else r.note}", flush=True)
                 res["variants"].append(r)
+                flush()
 
         if args.bpic:
             bp = Path(args.bpic)
@@ -509,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 b = run_ours("bpic2015", bp, work, extra, args.cap)
                 print(f"bpic2015: {_f(b.wall)} s, {_mem(b)} MiB {'' if b.ok else b.note}", flush=True)
                 res["bpic"] = b
+                flush()
             else:
                 print(f"bpic2015: skipped, {bp} absent", flush=True)
                 res["bpic"] = None
@@ -519,12 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
 
-    md = render_markdown(res, facts, command)
+    md = flush(final=True)
     print()
     print(md)
     if args.md:
-        Path(args.md).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.md).write_text(md + "\n")
         print(f"written: {args.md}")
     return 0
 

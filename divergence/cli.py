@@ -23,6 +23,8 @@ examples:
   divergence analyse hr/ --target hr=standards/hr.bpmn --cost-model rates.toml
   divergence analyse exports/ --case-key "Case ID" --activity-key Step \\
       --timestamp-key "End Time" --unit-key Department --pseudonymise --min-cases 5
+  divergence analyse /data/events/ --engine duckdb --memory-limit 4GB
+  divergence analyse --sql postgresql+psycopg://user@host/erp --sql-table workflow.events
 """
 
 ANALYSE_HELP = """\
@@ -79,6 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--min-share", type=float, default=0.05, metavar="X", help="deviations in fewer than this share of a unit's cases are exceptions, not priced change items (default: 0.05)")
     an.add_argument("--bootstrap", type=int, default=50, metavar="N", help="bootstrap resamples for family stability (default: 50; 0 = skip)")
     an.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    en = a.add_argument_group(
+        "engines (where the profile step runs; every engine gives the same numbers)"
+    )
+    en.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb", "postgres", "spark"),
+        default=None,
+        help="pandas: in memory; duckdb: CSV/Parquet larger than memory; postgres: events in a "
+        "database table (with --sql); spark: a cluster or local[*]; auto: postgres with --sql, "
+        "duckdb above 2 GiB of CSV/Parquet on disk, else pandas (default: pandas, or postgres with --sql)",
+    )
+    en.add_argument(
+        "--sql",
+        metavar="URL",
+        help="SQLAlchemy URL of a PostgreSQL database holding the events, e.g. "
+        "postgresql+psycopg://user@host:5432/db; implies --engine postgres; INPUT is then not given",
+    )
+    en.add_argument("--sql-table", metavar="TABLE", help="table or view with the events (schema.table); with --sql")
+    en.add_argument("--sql-query", metavar="SELECT", help="a SELECT returning the events, instead of --sql-table; with --sql")
+    en.add_argument("--spark-master", metavar="URL", help="Spark master for --engine spark, e.g. spark://host:7077 (default: local[*])")
+    en.add_argument("--memory-limit", metavar="SIZE", help="memory limit of --engine duckdb, e.g. 4GB; DuckDB spills to disk beyond it (default: 80%% of RAM)")
     pv = a.add_argument_group("privacy and output")
     pv.add_argument("--pseudonymise", "--pseudonymize", action="store_true", help="replace case ids and resources with keyed hashes everywhere")
     pv.add_argument("--key-env", default="DIVERGENCE_KEY", metavar="VAR", help="environment variable holding the pseudonymisation key (default: DIVERGENCE_KEY)")
@@ -109,7 +132,11 @@ def _analyse(args: argparse.Namespace) -> int:
             from .pipeline import analyse, default_inputs
             from .report import write_outputs
 
-            inputs = args.inputs or [str(default_inputs())]
+            engine = _engine_of(args)
+            if engine == "postgres" or args.sql:
+                inputs = _sql_inputs(args)
+            else:
+                inputs = args.inputs or [str(default_inputs())]
             key = None
             if args.pseudonymise:
                 key = os.environ.get(args.key_env) or None
@@ -133,6 +160,11 @@ def _analyse(args: argparse.Namespace) -> int:
                 key=key,
                 min_cases=args.min_cases,
                 progress=progress,
+                engine=engine,
+                sql_table=args.sql_table,
+                sql_query=args.sql_query,
+                spark_master=args.spark_master,
+                memory_limit=args.memory_limit,
             )
             out = write_outputs(result, Path(args.out), graphs=not args.no_graphs, progress=progress)
         except DivergenceError as exc:
@@ -165,6 +197,27 @@ def _analyse(args: argparse.Namespace) -> int:
         for line in summary_lines(result, out, seconds=time.perf_counter() - t0):
             print(line)
     return 0
+
+
+def _engine_of(args: argparse.Namespace) -> str:
+    """The --engine value: postgres when --sql is given, else pandas, unless named."""
+    from .errors import OptionError
+
+    if args.engine is None:
+        return "postgres" if args.sql else "pandas"
+    if args.sql and args.engine not in ("auto", "postgres"):
+        raise OptionError(f"--sql reads from PostgreSQL; it cannot be used with --engine {args.engine}")
+    return args.engine
+
+
+def _sql_inputs(args: argparse.Namespace) -> list[str]:
+    from .errors import OptionError
+
+    if not args.sql:
+        raise OptionError("--engine postgres needs --sql URL (and --sql-table or --sql-query)")
+    if args.inputs:
+        raise OptionError("with --sql the events come from the database; give no INPUT files")
+    return [args.sql]
 
 
 def _one_line(exc: BaseException) -> str:

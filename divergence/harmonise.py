@@ -40,6 +40,8 @@ __all__ = [
     "AUTO_COVERAGE",
     "AUTO_MAX_VARIANTS",
     "AUTO_MIN_PRECISION",
+    "AUTO_TIE_MARGIN",
+    "AUTO_RUNS_SHARE",
 ]
 
 #: ``auto`` scores candidates on each unit's most frequent variants covering
@@ -50,6 +52,13 @@ AUTO_MAX_VARIANTS = 300
 #: Candidates whose model allows directly-follows pairs of which less than
 #: this share occur in the pooled log are too permissive to be a target.
 AUTO_MIN_PRECISION = 0.5
+#: Candidates whose cost is within this share of the lowest are a near-tie ...
+AUTO_TIE_MARGIN = 0.05
+#: ... broken by the cases of the units already running the candidate: a
+#: unit runs it when at least this share of its cases conform to the
+#: candidate's model (no deviation) and at least this share of the
+#: candidate's own cases conform to the unit's model.
+AUTO_RUNS_SHARE = 0.5
 
 CostFn = Callable[[Mapping[str, list[ChangeItem]]], float]
 
@@ -167,9 +176,25 @@ def choose_target(
        :data:`AUTO_COVERAGE` of its cases, at most :data:`AUTO_MAX_VARIANTS`
        per unit, are aligned to every remaining candidate (alignments are
        cached, so the winner's later full :func:`align_unit` reuses them).
-    3. The candidate of lowest ``cost_fn`` on the sample wins (ties: family
-       medoids, then name order); ``reason`` quotes its cost, the next
-       best, the sample's case coverage and the precision guard.
+    3. The candidate of lowest ``cost_fn`` on the sample wins, unless other
+       candidates cost at most :data:`AUTO_TIE_MARGIN` more (a near-tie,
+       within the precision of a cost model). Then the candidate already run
+       by the units holding most cases wins (ties: lower cost, family
+       medoids, name order). A unit *runs* a candidate when both hold: at
+       least :data:`AUTO_RUNS_SHARE` of its sampled cases align to the
+       candidate's model without deviation, and at least that share of the
+       candidate's own cases (its unit's sample; for ``pooled`` the
+       majority-shared variants it was mined from) align to the unit's model
+       without deviation; a unit runs its own candidate. The two-way test
+       keeps a model that merely generalises several processes (cheapest,
+       as its own unit needs no change) from counting the units it
+       tolerates as its own. Rationale: with costs this close, moving the
+       fewest cases, and onto a process many units already run, is the
+       lower-risk choice.
+
+       ``reason`` is a readable sentence with the £ (or occurrence)
+       figures of the winner and the runner-up, then the sample's case
+       coverage, the winner's DF-precision and the precision guard.
     """
     profs = list(profiles.values()) if isinstance(profiles, Mapping) else list(profiles)
     if isinstance(models, Mapping):
@@ -365,7 +390,7 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
     label = "deviation occurrences" if cost_fn is occurrence_cost else "cost"
     order = [u for u in medoids if u in by_unit] + sorted(u for u in by_unit if u not in set(medoids))
     cands: list[tuple[str, str, Model]] = [("unit", u, by_unit[u]) for u in order]
-    pooled = _pooled_model(profs, noise)
+    pooled, pooled_variants = _pooled_model(profs, noise)
     if pooled is not None:
         cands.append(("pooled", "pooled", pooled))
     if not cands:
@@ -400,17 +425,81 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
         scored.append((float(cost_fn(changes)), rank, kind, name, model))
     scored.sort(key=lambda t: (t[0], t[1]))
     best = scored[0]
-    reason = f"auto: lowest total {label} {_fmt(best[0], label)} of {len(scored)} candidates"
-    if len(scored) > 1:
-        nxt = scored[1]
-        reason += f"; next best {nxt[3]} {_fmt(nxt[0], label)}"
-    if best[3] in medoids:
-        reason += f"; {best[3]} is a family medoid"
+    limit = best[0] * (1.0 + AUTO_TIE_MARGIN)
+    near = [c for c in scored if c[0] <= limit + 1e-9]
+    runs: dict[str, list[str]] = {}
+    if len(near) > 1:
+        own = {p.unit: (*smp, p.cases) for p, smp in zip(profs, samples)}
+        if pooled is not None:
+            own["pooled"] = (*_top(pooled_variants), sum(pooled_variants.values()))
+        for _, _, kind, name, model in near:
+            runs[name] = _runners(name, model, own[name], profs, samples, by_unit, timeout_s)
+        vol = {n: sum(p.cases for p in profs if p.unit in us) for n, us in runs.items()}
+        win = min(near, key=lambda c: (-vol[c[3]], c[0], c[1]))
+    else:
+        vol = {}
+        win = best
+    share = lambda n: vol[n] / max(total, 1)  # noqa: E731
+    if win is not best:
+        units_on = ", ".join(sorted(runs[win[3]]))
+        reason = (
+            f"auto: {win[3]} ({_fmt(win[0], label)}) is within {AUTO_TIE_MARGIN:.0%} of the "
+            f"lowest total {label}, {best[3]} ({_fmt(best[0], label)}), and is already run by "
+            f"units holding {share(win[3]):.0%} of all cases ({units_on}) against "
+            f"{share(best[3]):.0%} for {best[3]}, so it wins the near-tie"
+        )
+    else:
+        reason = f"auto: {best[3]} has the lowest total {label}, {_fmt(best[0], label)}, of {len(scored)} candidates"
+        if len(scored) > 1:
+            nxt = scored[1]
+            reason += f"; next best {nxt[3]} {_fmt(nxt[0], label)}"
+        if len(near) > 1:
+            reason += (
+                f"; of the near-ties within {AUTO_TIE_MARGIN:.0%} it is also already run by "
+                f"the most cases ({share(best[3]):.0%})"
+            )
+    if win[3] in medoids:
+        reason += f"; {win[3]} is a family medoid"
     reason += (
         f"; scored on the most frequent variants ({n_var}) covering "
-        f"{covered / max(total, 1):.0%} of cases; DF-precision of {best[3]} {prec[best[1]]:.2f}; {guard}"
+        f"{covered / max(total, 1):.0%} of cases; DF-precision of {win[3]} {prec[win[1]]:.2f}; {guard}"
     )
-    return Target(best[2], best[3], reason, best[4])
+    return Target(win[2], win[3], reason, win[4])
+
+
+def _runners(name, model, own_sample, profs, samples, by_unit, timeout_s) -> list[str]:
+    """Units already running a candidate (two-way conformance, see :func:`choose_target`)."""
+    out = []
+    for p, (variants, cases) in zip(profs, samples):
+        if p.unit == name:
+            out.append(p.unit)
+            continue
+        if _conforming(variants, cases, model, p.cases, timeout_s) < AUTO_RUNS_SHARE:
+            continue
+        ov, oc, on = own_sample
+        if _conforming(ov, oc, by_unit[p.unit], on, timeout_s) >= AUTO_RUNS_SHARE:
+            out.append(p.unit)
+    return out
+
+
+def _conforming(variants, cases, model: Model, total: float, timeout_s: float) -> float:
+    """Share of ``total`` cases whose (sampled) variant aligns to ``model`` without deviation."""
+    if not variants or total <= 0:
+        return 0.0
+    aligns = align_variants(variants, model, timeout_s=timeout_s)
+    return sum(c for a, c in zip(aligns, cases) if a.deviations == 0) / total
+
+
+def _top(variants: Mapping[tuple[str, ...], int]) -> tuple[list[tuple[str, ...]], tuple[int, ...]]:
+    """Most frequent variants covering AUTO_COVERAGE of the cases (capped), as :func:`_sample`."""
+    need, got, vs, cs = AUTO_COVERAGE * max(sum(variants.values()), 1), 0, [], []
+    for v, c in sorted(variants.items(), key=lambda kv: (-kv[1], kv[0])):
+        if got >= need or len(vs) >= AUTO_MAX_VARIANTS:
+            break
+        vs.append(v)
+        cs.append(int(c))
+        got += int(c)
+    return vs, tuple(cs)
 
 
 def _sample(p: UnitProfile) -> tuple[list[tuple[str, ...]], tuple[int, ...]]:
@@ -431,8 +520,8 @@ def _weighted(aligns, cases) -> float:
     return float(np.dot([a.fitness for a in aligns], w) / w.sum()) if w.sum() > 0 else 1.0
 
 
-def _pooled_model(profs: Sequence[UnitProfile], noise: float) -> Model | None:
-    """Model of the pooled variants that use only majority-shared behaviour."""
+def _pooled_model(profs: Sequence[UnitProfile], noise: float) -> tuple[Model | None, dict]:
+    """Model of the pooled variants that use only majority-shared behaviour, and those variants."""
     half = len(profs) / 2.0
     votes: Counter = Counter()
     pooled: Counter = Counter()
@@ -446,8 +535,9 @@ def _pooled_model(profs: Sequence[UnitProfile], noise: float) -> Model | None:
     shared = {f for f, n in votes.items() if n > half}
     keep = {v: c for v, c in pooled.items() if v and set(_features(v)) <= shared}
     if not keep:
-        return None
-    return discover_model_from_variants(keep, noise_threshold=noise, name="pooled", kind="pooled")
+        return None, {}
+    model = discover_model_from_variants(keep, noise_threshold=noise, name="pooled", kind="pooled")
+    return model, keep
 
 
 def _features(v: tuple[str, ...]):

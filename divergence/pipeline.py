@@ -59,6 +59,11 @@ def analyse(
     key: str | bytes | None = None,
     min_cases: int = 1,
     progress: ProgressFn = no_progress,
+    engine: str = "pandas",
+    sql_table: str | None = None,
+    sql_query: str | None = None,
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
 ) -> AnalysisResult:
     """Analyse event logs: divergence, families and harmonisation per process.
 
@@ -96,6 +101,18 @@ def analyse(
         Outputs fold variants and edges seen in fewer cases into "other".
     progress : callable, optional
         ``progress(stage, done, total)``.
+    engine : {"pandas", "auto", "duckdb", "postgres", "spark"}, default "pandas"
+        Where the profile step (the only one that reads events) runs; see
+        :mod:`divergence.engines`. ``auto`` picks postgres when ``sql_table``
+        or ``sql_query`` is given, DuckDB when the CSV/Parquet inputs total
+        more than 2 GiB on disk, else pandas. Every engine gives the same
+        numbers. With ``postgres``, ``inputs`` is the SQLAlchemy URL.
+    sql_table, sql_query : str, optional
+        PostgreSQL only, exactly one: the table or the SELECT with the events.
+    spark_master : str, optional
+        Spark only: master URL (default ``local[*]``).
+    memory_limit : str, optional
+        DuckDB only: memory limit such as ``"4GB"``; DuckDB spills beyond it.
 
     Returns
     -------
@@ -106,36 +123,66 @@ def analyse(
     DivergenceError
         For input that cannot be analysed and for invalid options.
     """
-    from .io import read_logs
-
     if inputs is None:
+        if engine == "postgres" or sql_table is not None or sql_query is not None:
+            raise OptionError("the postgres engine needs the database URL (--sql URL)")
         inputs = [default_inputs()]
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    inputs = [Path(p) for p in inputs]
     _check_options(
         families=families, noise_threshold=noise_threshold, min_share=min_share, bootstrap=bootstrap, min_cases=min_cases
     )
+    engine_name = _resolve_engine(engine, inputs, sql_table=sql_table, sql_query=sql_query)
+    if engine_name != "postgres":
+        inputs = [Path(p) for p in inputs]
+    engine_options = {"sql_table": sql_table, "sql_query": sql_query, "spark_master": spark_master,
+                      "memory_limit": memory_limit}
+    if engine == "auto":  # options for engines auto did not pick are ignored, not refused
+        accepted = {"duckdb": ("memory_limit",), "postgres": ("sql_table", "sql_query"),
+                    "spark": ("spark_master",)}.get(engine_name, ())
+        engine_options = {k: (v if k in accepted else None) for k, v in engine_options.items()}
+    columns = {
+        "case_id_key": case_id_key,
+        "activity_key": activity_key,
+        "timestamp_key": timestamp_key,
+        "resource_key": resource_key,
+        "unit_key": unit_key,
+        "process_key": process_key,
+    }
     t0 = time.perf_counter()
-    progress("reading logs", 0, 1)
-    events = read_logs(
-        inputs,
-        case_id_key=case_id_key,
-        activity_key=activity_key,
-        timestamp_key=timestamp_key,
-        resource_key=resource_key,
-        unit_key=unit_key,
-        process_key=process_key,
-    )
-    progress("reading logs", 1, 1)
-    sources = list(events.attrs.get("sources", []))
-    if pseudonymise:
-        from .privacy import pseudonymise_events
+    profiles = events = None
+    t_aggregate = None
+    if engine_name == "pandas":
+        from .io import read_logs
 
-        events = pseudonymise_events(events, key)
+        stray = [k for k, v in engine_options.items() if v is not None]
+        if stray:
+            raise OptionError(f"option(s) {', '.join(stray)} do not apply to the pandas engine")
+        progress("reading logs", 0, 1)
+        events = read_logs(inputs, **columns)
+        progress("reading logs", 1, 1)
+        sources = list(events.attrs.get("sources", []))
+        if pseudonymise:
+            from .privacy import pseudonymise_events
+
+            events = pseudonymise_events(events, key)
+    else:
+        from .engines import aggregate
+        from .profile import assemble_profiles
+
+        progress(f"profiling ({engine_name})", 0, 1)
+        source = inputs[0] if engine_name == "postgres" else inputs
+        agg = aggregate(source, engine=engine_name, **columns, **engine_options)
+        t_aggregate = float(agg.extra.get("seconds", time.perf_counter() - t0))
+        if pseudonymise:
+            agg = _pseudonymise_aggregates(agg, key)
+        profiles = assemble_profiles(agg)
+        sources = list(agg.extra.get("sources", []))
+        progress(f"profiling ({engine_name})", 1, 1)
     t_read = time.perf_counter() - t0
     options = {
-        "inputs": [str(p) for p in inputs],
+        "inputs": [_safe_input(p) for p in inputs],
+        "engine": engine_name,
         "case_id_key": case_id_key,
         "activity_key": activity_key,
         "timestamp_key": timestamp_key,
@@ -153,9 +200,12 @@ def analyse(
         "pseudonymise": pseudonymise,
         "min_cases": min_cases,
     }
+    for name, value in engine_options.items():
+        if value is not None:
+            options[name] = value
     result = analyse_events(
         events,
-        targets=parse_targets(target, inputs),
+        targets=parse_targets(target, [p for p in inputs if isinstance(p, Path)]),
         families=families,
         cost_model=cost_model,
         weights=weights,
@@ -166,13 +216,74 @@ def analyse(
         progress=progress,
         options=options,
         sources=sources,
+        profiles=profiles,
     )
+    # with an engine, "read" is the whole engine step (read, clean, aggregate, assemble)
     result.timings["read"] = t_read
+    if t_aggregate is not None:
+        result.timings[f"aggregate:{engine_name}"] = t_aggregate
     return result
 
 
+def _resolve_engine(engine: str, inputs: Sequence[str | Path], *, sql_table: str | None,
+                    sql_query: str | None) -> str:
+    """The engine that runs the profile step (``auto`` resolved)."""
+    valid = ("auto", "pandas", "duckdb", "postgres", "spark")
+    if engine not in valid:
+        raise OptionError(f"unknown engine {engine!r}; valid: {', '.join(valid)}")
+    if engine == "auto":
+        from .engines import choose_engine
+
+        engine = choose_engine(list(inputs), sql_table=sql_table, sql_query=sql_query)
+    if engine == "postgres" and len(inputs) != 1:
+        raise OptionError("the postgres engine takes one database URL (--sql URL) and no INPUT files")
+    return engine
+
+
+def _safe_input(item: str | Path) -> str:
+    """An input as recorded in the options: database URLs without their password."""
+    text = str(item)
+    if "://" in text and not isinstance(item, Path):
+        try:
+            from sqlalchemy.engine import make_url
+
+            return make_url(text).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - not a URL SQLAlchemy knows: drop any user info
+            scheme, _, rest = text.partition("://")
+            return f"{scheme}://{rest.rpartition('@')[2]}"
+    return text
+
+
+def _pseudonymise_aggregates(agg: Any, key: str | bytes | None) -> Any:
+    """Aggregates with resource names replaced by keyed pseudonyms (as ``pseudonymise_events``).
+
+    Case ids never leave an engine, so resources are the only personal names
+    in the aggregates. Rows whose pseudonyms coincide are merged.
+    """
+    import dataclasses
+    import os
+
+    from .privacy import pseudonym
+
+    if key is None:
+        warnings.warn(
+            "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+        key = os.urandom(32)
+    kb = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    res = agg.resources.copy()
+    names = {v: pseudonym(v, kb, "staff-") for v in res["resource"].dropna().unique()}
+    res["resource"] = res["resource"].map(names)
+    keys = ["process", "unit", "activity", "resource"]
+    res = res.groupby(keys, sort=True, as_index=False)["events"].sum()
+    res["events"] = res["events"].astype(np.int64)
+    return dataclasses.replace(agg, resources=res.reset_index(drop=True))
+
+
 def analyse_events(
-    events: pd.DataFrame,
+    events: pd.DataFrame | None,
     *,
     targets: dict[str | None, str] | None = None,
     families: int | str = "auto",
@@ -187,8 +298,15 @@ def analyse_events(
     sources: list[dict[str, Any]] | None = None,
     profiles: dict[str, dict[str, UnitProfile]] | None = None,
 ) -> AnalysisResult:
-    """Analyse a canonical event frame (or ready-made profiles from another engine)."""
+    """Analyse a canonical event frame (or ready-made profiles from another engine).
+
+    ``events`` may be ``None`` when ``profiles`` (``{process: {unit:
+    UnitProfile}}``, e.g. from :func:`divergence.engines.profile_source`) are given.
+    """
     from .costs import load_cost_model
+
+    if events is None and profiles is None:
+        raise OptionError("analyse_events needs an event frame or ready-made profiles")
 
     model = load_cost_model(cost_model)
     weights = parse_weights(weights)

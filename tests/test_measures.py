@@ -296,6 +296,9 @@ def test_language_process_pool_matches_serial(monkeypatch):
     ps = _random_profiles(np.random.default_rng(3), base, 3)
     serial = compute_measures(ps, names=["language"], n_jobs=1)
     monkeypatch.setattr(measures, "_PARALLEL_CELLS", 0)
+    # other tests may have left threads behind; the pool forks only from a
+    # single-threaded caller, which this test stands for
+    monkeypatch.setattr(measures.threading, "active_count", lambda: 1)
     pooled = compute_measures(ps, names=["language"], n_jobs=2)
     assert serial.details["language"]["processes"] == 1
     assert pooled.details["language"]["processes"] == 2

@@ -38,7 +38,7 @@ def _open(report: Path, screenshot: Path | None = None):
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(report.resolve().as_uri())
             page.wait_for_load_state("load")
-            text = page.inner_text("body")
+            text = page.text_content("body")  # includes closed <details> and SVG text
             title = page.title()
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)

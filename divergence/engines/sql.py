@@ -254,8 +254,18 @@ FROM ({raw}) AS raw
 WHERE NOT {dialect.blank(text(schema.CASE))} AND NOT {dialect.blank(text(schema.ACTIVITY))} AND NOT {ts_blank}"""
     cols = "_src, process, unit, case_id, activity, ts, resource, lc"
     if deduplicate:
+        # Exact duplicates (same source, every column equal) keep the first row
+        # read. A window numbering the rows of each group of equal rows by ord,
+        # rather than a GROUP BY over every column: the window sorts, and
+        # sorting spills to disk within the memory limit, where a hash
+        # aggregation with one group per event (almost all rows are unique)
+        # ran out of memory at 100M events.
         group = cols + "".join(f", o{k}" for k in range(len(others)))
-        dedup = f"SELECT {cols}, min(ord) AS ord FROM canon GROUP BY {group}"
+        dedup = (
+            f"SELECT {cols}, ord FROM (SELECT {cols}, ord, "
+            f"row_number() OVER (PARTITION BY {group} ORDER BY ord) AS dv_dup FROM canon) AS numbered "
+            "WHERE dv_dup = 1"
+        )
     else:
         dedup = f"SELECT {cols}, ord FROM canon"
     out_cols = "_src AS src, ord, process, unit, case_id, activity, ts, resource"

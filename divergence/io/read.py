@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import warnings
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from divergence import schema
-from divergence.errors import EmptyLogError, InputError
+from divergence.errors import DivergenceError, DivergenceWarning, EmptyLogError, InputError
 from divergence.io.clean import canonical_events
 from divergence.io.columns import detect_columns, wanted_xes_keys
 from divergence.io.csv import read_csv
@@ -27,6 +31,12 @@ from divergence.io.xes import read_xes
 __all__ = ["read_logs"]
 
 PathArg = str | os.PathLike
+
+#: Files are read in this many worker processes ...
+PARALLEL_WORKERS = 2
+#: ... when there are at least two and the XES and CSV files among them
+#: total more than this many bytes on disk (pool start-up costs ~0.1 s).
+PARALLEL_MIN_BYTES = 4 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -100,30 +110,12 @@ def read_logs(
     }
     sources = _find_sources(paths)
     fallback_process = sources[0].path.resolve().parent.name or "process"
-    frames = []
-    records = []
-    for source in sources:
-        raw = _read_raw(source, keys, limit)
-        if len(raw) == 0:
-            what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
-            raise EmptyLogError(f"{source.path}: no events ({what})")
-        roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
-        events = canonical_events(
-            raw,
-            roles,
-            source.path,
-            unit=strip_log_suffix(source.path),
-            process=source.process or fallback_process,
-        )
-        frames.append(events)
-        records.append(
-            {
-                "path": str(source.path),
-                "sha256": file_sha256(source.path),
-                "format": source.fmt,
-                "events": len(events),
-            }
-        )
+    jobs = [(source, keys, limit, source.process or fallback_process) for source in sources]
+    results = _read_parallel(jobs) if _parallel_worth_it(sources) else None
+    if results is None:
+        results = [_read_one(*job) for job in jobs]
+    frames = [events for events, _ in results]
+    records = [record for _, record in results]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
     frame = _sort(frame)
     frame.attrs["sources"] = records
@@ -190,6 +182,82 @@ def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.Da
         return read_parquet(source.path, max_bytes=limit)
     event_keys, trace_keys = wanted_xes_keys(keys)
     return read_xes(source.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=limit)
+
+
+def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process: str):
+    """Read, check and canonicalise one file: (events, source record)."""
+    raw = _read_raw(source, keys, limit)
+    if len(raw) == 0:
+        what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
+        raise EmptyLogError(f"{source.path}: no events ({what})")
+    roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
+    events = canonical_events(raw, roles, source.path, unit=strip_log_suffix(source.path), process=process)
+    record = {
+        "path": str(source.path),
+        "sha256": file_sha256(source.path),
+        "format": source.fmt,
+        "events": len(events),
+    }
+    return events, record
+
+
+def _parallel_worth_it(sources: list[_Source]) -> bool:
+    if len(sources) < 2 or PARALLEL_WORKERS < 2:
+        return False
+    size = 0
+    for source in sources:
+        if source.fmt in ("xes", "csv"):
+            try:
+                size += source.path.stat().st_size
+            except OSError:
+                return False  # let the serial path report it
+    return size > PARALLEL_MIN_BYTES
+
+
+def _read_parallel(jobs: list) -> list | None:
+    """Read files in worker processes, in order; None when no pool can be had.
+
+    Workers record their warnings and return them with the events (or the
+    :class:`DivergenceError` raised); the parent re-issues the warnings in
+    file order and raises the first file's error, as the serial path would.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if "fork" in methods else None
+    try:
+        with ProcessPoolExecutor(max_workers=min(PARALLEL_WORKERS, len(jobs)), mp_context=context) as pool:
+            futures = [pool.submit(_worker, *job) for job in jobs]
+            out = []
+            for future in futures:
+                status, payload, caught = future.result()
+                for category, message in caught:
+                    warnings.warn(message, category if category is not None else DivergenceWarning, stacklevel=3)
+                if status == "error":
+                    for f in futures:
+                        f.cancel()
+                    raise payload
+                out.append(payload)
+            return out
+    except (BrokenProcessPool, OSError, RuntimeError, ImportError):
+        return None  # no worker processes here (sandbox, frozen app): read serially
+
+
+def _worker(source: _Source, keys, limit: int, process: str):
+    """Run :func:`_read_one` in a worker: ("ok"|"error", result or error, warnings)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = ("ok", _read_one(source, keys, limit, process))
+        except DivergenceError as exc:
+            result = ("error", exc.with_traceback(None))
+        except MemoryError:
+            result = ("error", InputError(f"{source.path}: out of memory while reading the file"))
+    msgs = []
+    for w in caught:
+        category = w.category if issubclass(w.category, DivergenceWarning) else None
+        if category is None and not issubclass(w.category, UserWarning):
+            continue  # library deprecation noise stays in the worker
+        msgs.append((category, str(w.message)))
+    return result[0], result[1], msgs
 
 
 def _sort(frame: pd.DataFrame) -> pd.DataFrame:

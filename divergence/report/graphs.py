@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -82,20 +89,77 @@ def draw_process_graphs(
     out["waves"] = _svg(paths)
     tick()
     target_graph = render.TargetGraph(**pm.model_graph(pr.target.model))
+    # the per-unit maps are most of the drawing time (PNG rasterising): draw
+    # them in a small forked pool when there are enough of them
+    jobs: list[tuple[str, Callable[[], list[Path]]]] = []
     for u in pr.units:
         name = safe_name(u)
-        paths = render.process_map(shown[u], folder / f"map_{name}", title=f"{p} · {u}: process map")
-        out[f"map:{u}"] = _svg(paths)
-        tick()
-        paths = render.difference_map(
-            shown[u],
-            target_graph,
-            folder / f"diff_{name}",
-            title=f"{p} · {u} compared with the target ({pr.target.name})",
+        jobs.append(
+            (f"map:{u}", partial(render.process_map, shown[u], folder / f"map_{name}", title=f"{p} · {u}: process map"))
         )
-        out[f"diff:{u}"] = _svg(paths)
+        jobs.append(
+            (
+                f"diff:{u}",
+                partial(
+                    render.difference_map,
+                    shown[u],
+                    target_graph,
+                    folder / f"diff_{name}",
+                    title=f"{p} · {u} compared with the target ({pr.target.name})",
+                ),
+            )
+        )
+    for key, paths in _run_jobs(jobs):
+        out[key] = _svg(paths)
         tick()
     return out
+
+
+#: Graphs drawn in parallel only from this many jobs on (a pool costs ~0.1 s).
+_PARALLEL_MIN_JOBS = 6
+_WORKER_JOBS: list = []
+
+
+def _graph_workers() -> int:
+    """Worker processes for drawing: ``DIVERGENCE_GRAPH_WORKERS`` or min(2, cores)."""
+    env = os.environ.get("DIVERGENCE_GRAPH_WORKERS", "").strip()
+    if env.isdigit():
+        return max(1, int(env))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
+    """Run ``(key, thunk)`` jobs; yields ``(key, paths)`` in job order.
+
+    In a forked pool when there are enough jobs, more than one core and the
+    caller is single-threaded (forking a threaded process is unsafe); else,
+    or when the pool cannot start, in this process.
+    """
+    workers = min(_graph_workers(), len(jobs))
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if workers > 1 and len(jobs) >= _PARALLEL_MIN_JOBS and forkable:
+        _WORKER_JOBS[:] = jobs
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                futures = {pool.submit(_run_job, i): i for i in range(len(jobs))}
+                done: dict[int, list[Path]] = {}
+                for f in as_completed(futures):
+                    done[futures[f]] = f.result()
+            for i, (key, _) in enumerate(jobs):
+                yield key, done[i]
+            return
+        except (OSError, BrokenProcessPool):  # no processes here: draw in this one
+            pass
+        finally:
+            _WORKER_JOBS.clear()
+    for key, thunk in jobs:
+        yield key, thunk()
+
+
+def _run_job(i: int) -> list[Path]:
+    return _WORKER_JOBS[i][1]()
 
 
 def _svg(paths: list[Path]) -> Path:
