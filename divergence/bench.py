@@ -374,6 +374,19 @@ def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
     for name, measured, met in check_targets(res):
         L.append(f"| {name} | {measured} | {met} |")
     L.append("")
+    if res.get("stages"):
+        st = res["stages"]
+        L.append(f"## Where the time goes: stages at {st['size']:,} events\n")
+        L.append(f"Measured through the pipeline's progress callback in one child (wall {_f(st['run'].wall)} s, {_status(st['run'])}); consecutive progress labels merged.\n")
+        L.append("| stage | s | share |")
+        L.append("|---|---:|---:|")
+        tot = sum(sec for _, sec in st["spans"]) or 1.0
+        agg: dict[str, float] = {}
+        for name, sec in st["spans"]:
+            agg[name] = agg.get(name, 0.0) + sec
+        for name, sec in sorted(agg.items(), key=lambda kv: -kv[1]):
+            L.append(f"| {name} | {sec:.1f} | {sec / tot:.0%} |")
+        L.append("")
     if res.get("profile"):
         L.append("## Where the time goes (cProfile, cumulative, top entries)\n")
         L.append("```")
@@ -438,6 +451,55 @@ def profile_ours(data: Path, work: Path, extra: list[str], cap: float | None, to
     return f"profile run wall {r.wall:.1f} s (under cProfile)\n" + keep
 
 
+# --- stage timing -------------------------------------------------------------------------
+
+
+def child_stages(data: str, out: str, stagefile: str, bootstrap: int | None) -> None:
+    """In a child: the CLI's work (analyse + write_outputs) with a progress
+    callback that appends ``<seconds>\t<stage>`` to ``stagefile`` whenever the
+    stage label changes, plus the read and the end."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    fh = open(stagefile, "a", buffering=1)
+    last = [None]
+
+    def mark(label: str) -> None:
+        if label != last[0]:
+            last[0] = label
+            fh.write(f"{time.perf_counter() - t0:.2f}\t{label}\n")
+
+    def progress(label: str, done: int = 0, total: int = 0) -> None:
+        mark(label.split(":", 1)[-1].strip() if ":" in label else label)
+
+    mark("import")
+    from .pipeline import analyse
+    from .report import write_outputs
+
+    mark("analyse (start)")
+    kw = {} if bootstrap is None else {"bootstrap": bootstrap}
+    result = analyse([data], progress=progress, **kw)
+    mark("write_outputs")
+    write_outputs(result, Path(out), progress=lambda label, d=0, t=0: mark("write: " + label.split(":")[-1].strip()))
+    mark("end")
+    fh.close()
+
+
+def stages_ours(data: Path, work: Path, bootstrap: int | None, cap: float | None) -> tuple[Run, list[tuple[str, float]]]:
+    stagefile = work / "stages.tsv"
+    stagefile.unlink(missing_ok=True)
+    out = work / "out-stages"
+    code = "import sys; from divergence.bench import child_stages; child_stages(sys.argv[1], sys.argv[2], sys.argv[3], None if sys.argv[4] == '-' else int(sys.argv[4]))"
+    r = run_child("stages", [sys.executable, "-c", code, str(data), str(out), str(stagefile), "-" if bootstrap is None else str(bootstrap)], cap=cap)
+    shutil.rmtree(out, ignore_errors=True)
+    rows = [line.split("\t", 1) for line in stagefile.read_text().splitlines()] if stagefile.exists() else []
+    marks = [(float(t), name) for t, name in rows]
+    end = marks[-1][0] if r.ok and marks else r.wall
+    spans = [(name, (nxt[0] if nxt else end) - t) for (t, name), nxt in zip(marks, marks[1:] + [None])]
+    return r, spans
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -451,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, help="pass --bootstrap N to divergence analyse (default: its own default, 50)")
     p.add_argument("--options-at", default="1.5M", help="size at which to also time --bootstrap 0 and --no-graphs ('' = skip; default 1.5M)")
     p.add_argument("--profile-at", default="", help="size at which to cProfile our pipeline and print the top costs (default: none)")
+    p.add_argument("--stages-at", default="", help="size at which to time each stage of our pipeline (default: none)")
     p.add_argument("--bpic", default=str(_BPIC), help="folder of the BPIC 2015 logs ('' = skip)")
     p.add_argument("--md", default=str(_REPO / "docs" / "benchmark.md"), help="write the Markdown here ('' = do not write)")
     p.add_argument("--work", help="folder for generated logs (default: a temporary folder, removed at the end)")
@@ -468,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = [] if args.bootstrap is None else ["--bootstrap", str(args.bootstrap)]
     options_at = parse_size(args.options_at) if args.options_at and not args.quick else None
     profile_at = parse_size(args.profile_at) if args.profile_at else None
+    stages_at = parse_size(args.stages_at) if args.stages_at else None
 
     facts = machine_facts()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
@@ -485,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         return md
 
     try:
-        all_sizes = sorted(set(sizes) | set(naive_sizes) | ({options_at} if options_at else set()) | ({profile_at} if profile_at else set()))
+        all_sizes = sorted(set(sizes) | set(naive_sizes) | ({options_at} if options_at else set()) | ({profile_at} if profile_at else set()) | ({stages_at} if stages_at else set()))
         data = {}
         for n in all_sizes:
             t = time.perf_counter()
@@ -531,6 +595,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"bpic2015: skipped, {bp} absent", flush=True)
                 res["bpic"] = None
+
+        if stages_at:
+            r, spans = stages_ours(data[stages_at][0], work, args.bootstrap, args.cap)
+            res["stages"] = {"size": data[stages_at][1]["events"], "run": r, "spans": spans}
+            for name, sec in spans:
+                print(f"stage {name}: {sec:.1f} s", flush=True)
+            flush()
 
         if profile_at:
             res["profile"] = profile_ours(data[profile_at][0], work, extra, args.cap)

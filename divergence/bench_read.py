@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"{folder}: no .xes or .xes.gz files", file=sys.stderr)
         return 2
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
     print("wall = whole subprocess incl. start-up and imports; read = inside the read call")
     print(
         f"{'file':<18}{'ours wall':>10}{'pm4py wall':>11}{'ratio':>7}"
@@ -87,8 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         peaks = [max(peaks[0], ours[2]), max(peaks[1], theirs[2])]
         print(_row(path.name, ours[0], theirs[0], ours[1], theirs[1], ours[2], theirs[2]))
     print(_row("total (max MiB)", *totals[:2], *totals[2:], *peaks))
+    from divergence.io.read import PARALLEL_WORKERS
+
     whole = measure("divergence", folder)
-    print(f"ours, whole folder in one process: wall {whole[0]:.2f} s, read {whole[1]:.2f} s, {whole[2]:.0f} MiB")
+    print(
+        f"ours, whole folder in one call ({len(files)} files, {PARALLEL_WORKERS} worker processes): wall {whole[0]:.2f} s, read {whole[1]:.2f} s, "
+        f"{whole[2]:.0f} MiB (parent only)"
+    )
+    print(
+        f"whole folder vs pm4py file by file: wall {totals[1] / whole[0]:.1f}x, "
+        f"read {totals[3] / whole[1]:.1f}x"
+    )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
     return 0
 
 

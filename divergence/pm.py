@@ -296,10 +296,13 @@ def discover_model(
     (356-410 activities, ~1 variant per case) got near-flower models
     allowing ~150,000 directly-follows pairs, DF-precision 0.07, and every
     unit fitted every model (cross-conformance <= 0.03). With them:
-    107-144 activities, ~2,100-3,900 pairs, DF-precision ~0.5, 0.3-0.6 s
-    per unit, and cross-conformance 0.3-0.5 with each unit fitting its own
-    model best or nearly so. IMf on the same variants had not finished
-    after 8 minutes (56 s even after the activity filter).
+    107-144 activities, 2,200-5,400 pairs, DF-precision 0.37-0.56, 0.3-1.1 s
+    per unit (loaded machine, pm4py import excluded), and cross-conformance
+    0.29-0.45 with four of five units fitting their own model best. The
+    price is self-fitness: directly-follows fitness of a unit on its own
+    model 0.67-0.79 (events of dropped activities count as misfit). IMf on
+    the same variants had not finished after 8 minutes (56 s even after the
+    activity filter).
     """
     v = profile.variants
     counts = {tuple(a): int(c) for a, c in zip(v["variant"], v["cases"])}

@@ -119,11 +119,14 @@ def test_postgres_summary_equals_pandas(pandas_summary, tmp_path):
     # the database holds the canonical frame of the sample logs, so units and
     # processes come from its columns and the inputs list is the table
     _load(read_logs(SAMPLES), "dv_cli_events")
-    got = run_analyse(tmp_path / "out", "--sql", PG_URL, "--sql-table", "dv_cli_events")
+    # without an input folder there is no targets/ folder to find: name the same models
+    targets = [a for f in sorted((SAMPLES / "targets").glob("*.bpmn")) for a in ("--target", f"{f.stem}={f}")]
+    got = run_analyse(tmp_path / "out", "--sql", PG_URL, "--sql-table", "dv_cli_events", *targets)
     assert got["options"]["engine"] == "postgres"
-    expected = dict(pandas_summary)
+    assert got["options"]["sql_table"] == "dv_cli_events"
+    expected = dict(pandas_summary, options={k: v for k, v in pandas_summary["options"].items() if k != "target"})
     expected.pop("inputs")
-    got = dict(got)
+    got = dict(got, options={k: v for k, v in got["options"].items() if k != "target"})
     assert len(got.pop("inputs")) == 1
     assert_same_summary(expected, got)
 

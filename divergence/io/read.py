@@ -82,6 +82,11 @@ def read_logs(
         unit, case, timestamp and read order. ``attrs["sources"]`` lists
         ``{"path", "sha256", "format", "events"}`` per file in read order.
 
+        Two or more files holding more than :data:`PARALLEL_MIN_BYTES` of
+        XES and CSV are read in :data:`PARALLEL_WORKERS` worker processes
+        (same result, order, warnings and errors as reading them one by one;
+        serial when no worker process can be started).
+
         The unit of an event is its unit column, else its file name without
         log extensions. Its process is its process column, else the name of
         the first-level sub-folder of a walked input folder holding the file,
