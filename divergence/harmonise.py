@@ -123,6 +123,7 @@ def choose_target(
     cost_fn: CostFn | None = None,
     noise_threshold: float = 0.2,
     timeout_s: float = 2.0,
+    method: str = "auto",
 ) -> Target:
     """Choose the target process.
 
@@ -206,7 +207,7 @@ def choose_target(
     by_unit = dict(zip((p.unit for p in profs), mods))
     s = str(spec)
     if s == "auto":
-        return _auto_target(profs, by_unit, families_medoids, cost_fn, noise_threshold, timeout_s)
+        return _auto_target(profs, by_unit, families_medoids, cost_fn, noise_threshold, timeout_s, method)
     if s in by_unit:
         return Target("unit", s, f"unit {s} chosen by the user", by_unit[s])
     path = Path(s)
@@ -221,7 +222,9 @@ def choose_target(
     )
 
 
-def align_unit(profile: UnitProfile, target: Target, *, timeout_s: float = 2.0) -> UnitAlignment:
+def align_unit(
+    profile: UnitProfile, target: Target, *, timeout_s: float = 2.0, method: str = "auto"
+) -> UnitAlignment:
     """Align a unit's variants to the target.
 
     Parameters
@@ -230,6 +233,8 @@ def align_unit(profile: UnitProfile, target: Target, *, timeout_s: float = 2.0) 
     target : Target
     timeout_s : float, default 2.0
         Per-variant time bound of the optimal alignment (then fallbacks).
+    method : {"auto", "dfg"}, default "auto"
+        Alignment route, see :func:`divergence.pm.align_variants`.
 
     Returns
     -------
@@ -237,7 +242,7 @@ def align_unit(profile: UnitProfile, target: Target, *, timeout_s: float = 2.0) 
     """
     variants = [tuple(v) for v in profile.variants["variant"]]
     cases = tuple(int(c) for c in profile.variants["cases"])
-    aligns = tuple(align_variants(variants, target.model, timeout_s=timeout_s))
+    aligns = tuple(align_variants(variants, target.model, timeout_s=timeout_s, method=method))
     w = np.asarray(cases, dtype=float)
     fit = float(np.dot([a.fitness for a in aligns], w) / w.sum()) if w.sum() > 0 else 1.0
     return UnitAlignment(
@@ -385,7 +390,7 @@ def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
     return len(edges & seen) / len(edges)
 
 
-def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
+def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s, method="auto") -> Target:
     cost_fn = cost_fn or occurrence_cost
     label = "deviation occurrences" if cost_fn is occurrence_cost else "cost"
     order = [u for u in medoids if u in by_unit] + sorted(u for u in by_unit if u not in set(medoids))
@@ -419,7 +424,7 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
         kind, name, model = cands[rank]
         changes = {}
         for p, (variants, cases) in zip(profs, samples):
-            aligns = tuple(align_variants(variants, model, timeout_s=timeout_s))
+            aligns = tuple(align_variants(variants, model, timeout_s=timeout_s, method=method))
             ua = UnitAlignment(p.unit, name, _weighted(aligns, cases), aligns, cases, all(a.exact for a in aligns))
             changes[p.unit] = change_items(p, ua)
         scored.append((float(cost_fn(changes)), rank, kind, name, model))
@@ -433,7 +438,7 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
         if pooled is not None:
             own["pooled"] = (*_top(pooled_variants), sum(pooled_variants.values()))
         for _, _, kind, name, model in near:
-            runs[name] = _runners(name, model, own[name], profs, samples, by_unit, timeout_s)
+            runs[name] = _runners(name, model, own[name], profs, samples, by_unit, timeout_s, method)
         vol = {n: sum(p.cases for p in profs if p.unit in us) for n, us in runs.items()}
         win = min(near, key=lambda c: (-vol[c[3]], c[0], c[1]))
     else:
@@ -467,26 +472,26 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s) -> Target:
     return Target(win[2], win[3], reason, win[4])
 
 
-def _runners(name, model, own_sample, profs, samples, by_unit, timeout_s) -> list[str]:
+def _runners(name, model, own_sample, profs, samples, by_unit, timeout_s, method="auto") -> list[str]:
     """Units already running a candidate (two-way conformance, see :func:`choose_target`)."""
     out = []
     for p, (variants, cases) in zip(profs, samples):
         if p.unit == name:
             out.append(p.unit)
             continue
-        if _conforming(variants, cases, model, p.cases, timeout_s) < AUTO_RUNS_SHARE:
+        if _conforming(variants, cases, model, p.cases, timeout_s, method) < AUTO_RUNS_SHARE:
             continue
         ov, oc, on = own_sample
-        if _conforming(ov, oc, by_unit[p.unit], on, timeout_s) >= AUTO_RUNS_SHARE:
+        if _conforming(ov, oc, by_unit[p.unit], on, timeout_s, method) >= AUTO_RUNS_SHARE:
             out.append(p.unit)
     return out
 
 
-def _conforming(variants, cases, model: Model, total: float, timeout_s: float) -> float:
+def _conforming(variants, cases, model: Model, total: float, timeout_s: float, method: str = "auto") -> float:
     """Share of ``total`` cases whose (sampled) variant aligns to ``model`` without deviation."""
     if not variants or total <= 0:
         return 0.0
-    aligns = align_variants(variants, model, timeout_s=timeout_s)
+    aligns = align_variants(variants, model, timeout_s=timeout_s, method=method)
     return sum(c for a, c in zip(aligns, cases) if a.deviations == 0) / total
 
 

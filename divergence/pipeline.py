@@ -8,6 +8,7 @@ optional callback ``progress(stage, done, total)``, warnings through
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from pathlib import Path
@@ -25,6 +26,15 @@ from .result import AnalysisResult, ProcessResult
 __all__ = ["analyse", "analyse_events", "default_inputs", "parse_targets", "MODEL_SUFFIXES"]
 
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
+
+#: Above this many unique variants in a process, alignments to the target use the
+#: directly-follows route of :func:`divergence.pm.align_variants` (milliseconds per
+#: variant, deterministic) instead of pm4py's A* (tens of milliseconds or more).
+ASTAR_MAX_PROCESS_VARIANTS = 400
+
+#: Years of running-cost effect that ``--target auto`` adds to the one-off cost
+#: when it compares candidate targets (net cost over the horizon).
+TARGET_HORIZON_YEARS = 3
 
 #: Variants per unit that the language measure uses inside the stability bootstrap.
 BOOTSTRAP_MAX_VARIANTS = 300
@@ -491,7 +501,17 @@ def _analyse_process(
     timings["families"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    cost_fn = lambda changes_by_unit: costs.total_cost(changes_by_unit, profiles, cost_model)  # noqa: E731
+    n_variants = sum(len(p.variants) for p in plist)
+    method = "dfg" if n_variants > ASTAR_MAX_PROCESS_VARIANTS else "auto"
+    def cost_fn(changes_by_unit: dict) -> float:
+        # volume-weighted: one-off cost plus the change in running cost over
+        # the horizon, so a target that adds steps to large units pays for it
+        total = 0.0
+        for unit, items in changes_by_unit.items():
+            c = costs.price_unit(profiles[unit], items, cost_model)
+            total += c.cost_gbp["central"] - TARGET_HORIZON_YEARS * c.annual_effect_gbp["central"]
+        return total
+
     target = harmonise.choose_target(
         target_spec,
         profiles,
@@ -499,12 +519,16 @@ def _analyse_process(
         fam.medoids,
         cost_fn=cost_fn,
         noise_threshold=noise_threshold,
+        method="dfg",  # screening many candidates: the fast, deterministic route
     )
+    if target.kind != "model" and "total cost" in target.reason:
+        label = f"net {TARGET_HORIZON_YEARS}-year cost (one-off cost plus the change in running cost)"
+        target = dataclasses.replace(target, reason=target.reason.replace("total cost", label, 1))
     step_effort = _step_effort(profiles, target)
     alignments, changes, unit_costs = {}, {}, {}
     for i, u in enumerate(units):
         progress(stage + "aligning to target", i, len(units))
-        alignments[u] = harmonise.align_unit(profiles[u], target)
+        alignments[u] = harmonise.align_unit(profiles[u], target, method=method)
         changes[u] = harmonise.change_items(profiles[u], alignments[u], min_share=min_share)
         unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
     progress(stage + "aligning to target", len(units), len(units))

@@ -98,6 +98,8 @@ DFG_MAX_VARIANT_LEN = 3_000
 #: Models with more transitions than this are not aligned with A*; the
 #: fallbacks of :func:`align_variants` are used directly.
 ASTAR_MAX_TRANSITIONS = 600
+#: Variants longer than this are aligned on the directly-follows graph.
+ASTAR_MAX_VARIANT_LEN = 200
 
 
 @dataclass(frozen=True, eq=False)
@@ -548,7 +550,7 @@ _MODEL_INFO: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionar
 
 
 def align_variants(
-    variants: Sequence[tuple[str, ...]], model: Model, *, timeout_s: float = 2.0
+    variants: Sequence[tuple[str, ...]], model: Model, *, timeout_s: float = 2.0, method: str = "auto"
 ) -> list[Alignment]:
     """Optimal alignment of each variant to a model, with exact fallbacks.
 
@@ -559,11 +561,17 @@ def align_variants(
     model : Model
     timeout_s : float, default 2.0
         Time bound of pm4py's A* per variant.
+    method : {"auto", "dfg"}, default "auto"
+        ``"dfg"`` aligns every variant against the model's directly-follows
+        graph (below); ``"auto"`` chooses per model and variant as described
+        in the notes. Callers with many variants pass ``"dfg"``: it is
+        deterministic and takes milliseconds per variant, where A* takes
+        tens of milliseconds to seconds.
 
     Returns
     -------
     list of Alignment
-        One per variant, in order (cached per model and variant).
+        One per variant, in order (cached per model, method and variant).
 
     Raises
     ------
@@ -585,6 +593,8 @@ def align_variants(
     language (it equals it for models without concurrency or long-distance
     dependencies), so it never overstates deviations; ``exact=False``.
     Variants longer than :data:`DFG_MAX_VARIANT_LEN` get ``alphabet``.
+    Variants longer than :data:`ASTAR_MAX_VARIANT_LEN` events take ``dfg``
+    for every model: A* on them can take minutes.
 
     Other models, in order:
 
@@ -604,11 +614,13 @@ def align_variants(
        outside the model's alphabet are log moves, all others synchronous
        (``exact=False``; optimistic).
     """
-    cache = _ALIGN_CACHE.setdefault(model, {})
+    if method not in ("auto", "dfg"):
+        raise ValueError(f"unknown alignment method {method!r}; valid: auto, dfg")
+    cache = _ALIGN_CACHE.setdefault(model, {}).setdefault(method, {})
     keys = [tuple(v) for v in variants]
     for k in dict.fromkeys(keys):
         if k not in cache:
-            cache[k] = _align_one(k, model, timeout_s)
+            cache[k] = _align_one(k, model, timeout_s, method)
     return [cache[k] for k in keys]
 
 
@@ -622,8 +634,8 @@ def alignment_method(model: Model) -> str:
     return "dfg" if len(model.activities) > DFG_MIN_ACTIVITIES else "astar"
 
 
-def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float) -> Alignment:
-    if alignment_method(model) == "dfg":
+def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: str = "auto") -> Alignment:
+    if method == "dfg" or alignment_method(model) == "dfg" or len(trace) > ASTAR_MAX_VARIANT_LEN:
         return _align_dfg(trace, model)
     info = _model_info(model)
     shortest = info["shortest"]
