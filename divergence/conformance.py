@@ -36,6 +36,7 @@ __all__ = [
     "ConformanceMatrix",
     "conformance_raw",
     "conformance_matrix",
+    "variant_fitness",
     "conformance_method",
     "unit_fitness",
     "DF_MIN_ACTIVITIES",
@@ -89,7 +90,11 @@ def conformance_method(profile: UnitProfile, model: Model) -> str:
 
 
 def conformance_raw(
-    profiles: Sequence[UnitProfile], models: Sequence[Model], *, count_unknown: bool = True
+    profiles: Sequence[UnitProfile],
+    models: Sequence[Model],
+    *,
+    count_unknown: bool = True,
+    method: str | np.ndarray | None = None,
 ) -> np.ndarray:
     """Cross-conformance matrix with its diagonal (self-misfit) kept.
 
@@ -106,6 +111,10 @@ def conformance_raw(
         the model knows, so behaviour foreign to a model counts as misfit.
         Directly-follows replay counts such events through their pairs
         (``True``) or drops them first (``False``).
+    method : "token", "df", an (n, n) array of those, or None
+        Replay method of every entry (None: :func:`conformance_method` per
+        pair). Pass the ``.methods`` of a previous matrix to recompute on
+        resampled profiles with the same methods, and so from the cache.
 
     Returns
     -------
@@ -126,14 +135,23 @@ def conformance_raw(
     methods = np.empty((n, n), dtype=object)
     for i, p in enumerate(profiles):
         for j, m in enumerate(models):
-            methods[i, j] = conformance_method(p, m)
+            if method is None:
+                methods[i, j] = conformance_method(p, m)
+            elif isinstance(method, str):
+                methods[i, j] = method
+            else:
+                methods[i, j] = method[i][j]
             out[i, j] = 1.0 - unit_fitness(p, m, count_unknown=count_unknown, method=methods[i, j])
     out = np.clip(out, 0.0, 1.0)
     return ConformanceMatrix(out, raw=out.copy(), methods=methods)
 
 
 def conformance_matrix(
-    profiles: Sequence[UnitProfile], models: Sequence[Model], *, count_unknown: bool = True
+    profiles: Sequence[UnitProfile],
+    models: Sequence[Model],
+    *,
+    count_unknown: bool = True,
+    method: str | np.ndarray | None = None,
 ) -> np.ndarray:
     """Cross-conformance divergence matrix with 0 on the diagonal.
 
@@ -144,7 +162,7 @@ def conformance_matrix(
 
     Parameters
     ----------
-    profiles, models, count_unknown
+    profiles, models, count_unknown, method
         As in :func:`conformance_raw`.
 
     Returns
@@ -158,7 +176,7 @@ def conformance_matrix(
     OptionError
         If the numbers of profiles and models differ.
     """
-    raw = conformance_raw(profiles, models, count_unknown=count_unknown)
+    raw = conformance_raw(profiles, models, count_unknown=count_unknown, method=method)
     out = np.array(raw, dtype=float)
     np.fill_diagonal(out, 0.0)
     return ConformanceMatrix(out, raw=raw.raw, methods=raw.methods)
@@ -183,10 +201,21 @@ def unit_fitness(
     float
         In [0, 1]; 1.0 for a profile without cases.
     """
-    variants = [tuple(v) for v in profile.variants["variant"]]
     weights = profile.variants["cases"].to_numpy(dtype=float)
-    if not variants or weights.sum() <= 0:
+    if not len(weights) or weights.sum() <= 0:
         return 1.0
+    fit = variant_fitness(profile, model, count_unknown=count_unknown, method=method)
+    return float(np.clip(np.dot(fit, weights) / weights.sum(), 0.0, 1.0))
+
+
+def variant_fitness(
+    profile: UnitProfile, model: Model, *, count_unknown: bool = True, method: str | None = None
+) -> np.ndarray:
+    """Fitness of each of a unit's variants on a model, in ``profile.variants`` order.
+
+    Cached per model, method and variant, so a bootstrap can reweight it.
+    """
+    variants = [tuple(v) for v in profile.variants["variant"]]
     method = method or conformance_method(profile, model)
     if method not in ("token", "df"):
         raise OptionError(f"unknown conformance method {method!r}; valid: token, df")
@@ -201,5 +230,4 @@ def unit_fitness(
                 acts = model.activities
                 fit = fit * np.array([sum(a in acts for a in v) / len(v) if v else 1.0 for v in todo])
         cache.update(zip(todo, fit.tolist()))
-    fit = np.fromiter((cache[v] for v in variants), dtype=float, count=len(variants))
-    return float(np.clip(np.dot(fit, weights) / weights.sum(), 0.0, 1.0))
+    return np.fromiter((cache[v] for v in variants), dtype=float, count=len(variants))

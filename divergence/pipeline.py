@@ -29,7 +29,9 @@ MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
 
 #: Above this many unique variants in a process, alignments to the target use the
 #: directly-follows route of :func:`divergence.pm.align_variants` (milliseconds per
-#: variant, deterministic) instead of pm4py's A* (tens of milliseconds or more).
+#: variant, deterministic) instead of pm4py's A* (tens of milliseconds or more),
+#: and cross-conformance replays on the models' directly-follows relations
+#: instead of pm4py's token replay.
 ASTAR_MAX_PROCESS_VARIANTS = 400
 
 #: Years of running-cost effect that ``--target auto`` adds to the one-off cost
@@ -37,7 +39,7 @@ ASTAR_MAX_PROCESS_VARIANTS = 400
 TARGET_HORIZON_YEARS = 3
 
 #: Variants per unit that the language measure uses inside the stability bootstrap.
-BOOTSTRAP_MAX_VARIANTS = 300
+BOOTSTRAP_MAX_VARIANTS = 100
 
 
 def default_inputs() -> Path:
@@ -460,7 +462,9 @@ def _analyse_process(
     mres = measures.compute_measures(plist)
     matrices = dict(mres.matrices)
     mlist = [models[u] for u in units]
-    conf = conformance.conformance_matrix(plist, mlist)
+    n_variants = sum(len(p.variants) for p in plist)
+    many = n_variants > ASTAR_MAX_PROCESS_VARIANTS
+    conf = conformance.conformance_matrix(plist, mlist, method="df" if many else None)
     conformance_raw = np.asarray(conf.raw if hasattr(conf, "raw") else conf, dtype=float)
     conf_zero = conformance_raw.copy()
     np.fill_diagonal(conf_zero, 0.0)
@@ -472,21 +476,12 @@ def _analyse_process(
     t = time.perf_counter()
     fam = families.find_families(matrices["combined"], units, n_families=_n_families(n_families))
 
-    def distance_fn(resampled: list[UnitProfile]) -> np.ndarray:
-        # each resample recomputes the language measure on the units' most
-        # frequent variants only: the bootstrap asks whether families hold
-        # together, which the head of the distribution decides
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DivergenceWarning)
-            m = measures.compute_measures(resampled, max_variants=BOOTSTRAP_MAX_VARIANTS).matrices
-        c = conformance.conformance_matrix(resampled, mlist)
-        c = np.asarray(c.raw if hasattr(c, "raw") else c, dtype=float).copy()
-        np.fill_diagonal(c, 0.0)
-        m = dict(m)
-        m["conformance"] = c
-        return measures.combine(m, weights)
-
     if bootstrap and len(units) > 1:
+        from .resampling import ResampledDistance
+
+        # resamples change only the counts of observed variants: everything
+        # that depends on the variants is prepared once
+        distance_fn = ResampledDistance(plist, mlist, conf.methods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
         stability = families.bootstrap_stability(
             plist,
             distance_fn,
@@ -501,8 +496,7 @@ def _analyse_process(
     timings["families"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    n_variants = sum(len(p.variants) for p in plist)
-    method = "dfg" if n_variants > ASTAR_MAX_PROCESS_VARIANTS else "auto"
+    method = "dfg" if many else "auto"
     def cost_fn(changes_by_unit: dict) -> float:
         # volume-weighted: one-off cost plus the change in running cost over
         # the horizon, so a target that adds steps to large units pays for it

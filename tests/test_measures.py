@@ -177,7 +177,12 @@ def test_language_coverage_and_max_variants_reported():
     assert len(res.details["language"]["warnings"]) == 1
     assert res.details["language"]["coverage"] == {"a": 0.9, "b": 1.0}
     assert res.details["language"]["variants_used"] == {"a": 2, "b": 1}
-    # kept: A 2/3, B 1/3 -> 1/3 moves from B to A
+    # kept A and B; C's case merges into its nearest kept variant (A, first of
+    # the tie): A 7/10, B 3/10 -> 3/10 moves from B to A
+    assert res["language"][0, 1] == pytest.approx(0.3)
+    # without merging, the kept shares are renormalised: A 2/3, B 1/3
+    with pytest.warns(DivergenceWarning):
+        res = compute_measures([a, b], names=["language"], max_variants=2, merge_tail=False)
     assert res["language"][0, 1] == pytest.approx(1 / 3)
     res = compute_measures([a, b], names=["language"], coverage=0.6)
     assert res.details["language"]["coverage"]["a"] == pytest.approx(0.6)
