@@ -354,8 +354,7 @@ def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     v2 = v.loc[keep].copy()
     v2["cases"] = new[keep].astype(np.int64)
     v2["share"] = v2["cases"] / total
-    v2 = v2.sort_values(["cases", "variant"], ascending=[False, True], kind="stable")
-    v2 = v2.reset_index(drop=True)
+    v2 = v2.reset_index(drop=True)  # observed order; the measures sort as they need
     d = p.durations
     if len(d):
         dc = d["cases"].to_numpy(dtype=float)

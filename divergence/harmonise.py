@@ -48,7 +48,7 @@ __all__ = [
 #: this share of its cases ...
 AUTO_COVERAGE = 0.9
 #: ... but at most this many variants per unit.
-AUTO_MAX_VARIANTS = 300
+AUTO_MAX_VARIANTS = 100
 #: Candidates whose model allows directly-follows pairs of which less than
 #: this share occur in the pooled log are too permissive to be a target.
 AUTO_MIN_PRECISION = 0.5

@@ -39,7 +39,7 @@ ASTAR_MAX_PROCESS_VARIANTS = 400
 TARGET_HORIZON_YEARS = 3
 
 #: Variants per unit that the language measure uses inside the stability bootstrap.
-BOOTSTRAP_MAX_VARIANTS = 100
+BOOTSTRAP_MAX_VARIANTS = 50
 
 
 def default_inputs() -> Path:
