@@ -234,6 +234,13 @@ def analyse(
     result.timings["read"] = t_read
     if t_aggregate is not None:
         result.timings[f"aggregate:{engine_name}"] = t_aggregate
+    if not target:  # say where a target found by the folder convention came from
+        for pr in result.processes.values():
+            t = pr.target
+            if t.kind == "model" and "given by the user" in t.reason:
+                pr.__dict__["target"] = dataclasses.replace(
+                    t, reason=t.reason.replace("given by the user", "found in the input's targets/ folder (shared-service standard)")
+                )
     return result
 
 
