@@ -598,17 +598,18 @@ def align_variants(
 
     Other models, in order:
 
-    1. ``astar``: pm4py's state-equation A* (standard costs: log and visible
-       model moves 1, silent moves 0), skipped for models with more than
-       :data:`ASTAR_MAX_TRANSITIONS` transitions.
-    2. ``language``: when A* times out, the model's visible language is
-       enumerated up to length ``2 * len(variant) + shortest path`` (no
-       longer model trace can be closer than the shortest one); if the
-       enumeration completes within :data:`LANGUAGE_MAX_TRACES` traces and
-       :data:`LANGUAGE_MAX_STATES` states, the closest trace by indel
-       distance (log and model moves only) gives an optimal alignment
-       (``exact=True``).
-    3. ``bounded-language``: the same on a truncated enumeration
+    1. ``language``: the model's visible language is enumerated up to
+       length ``2 * len(variant) + shortest path`` (no longer model trace can
+       be closer than the shortest one); if the enumeration completes within
+       :data:`LANGUAGE_MAX_TRACES` traces and :data:`LANGUAGE_MAX_STATES`
+       states, the closest trace by indel distance (log and model moves
+       only) gives an optimal alignment (``exact=True``). It comes first
+       because whether it applies depends on counts, not time: results do
+       not change with the load of the machine.
+    2. ``astar``: pm4py's state-equation A* (standard costs: log and visible
+       model moves 1, silent moves 0) within ``timeout_s``, skipped for
+       models with more than :data:`ASTAR_MAX_TRANSITIONS` transitions.
+    3. ``bounded-language``: the closest trace of the truncated enumeration
        (``exact=False``).
     4. ``alphabet``: last resort when no model trace was enumerated; events
        outside the model's alphabet are log moves, all others synchronous
@@ -639,11 +640,18 @@ def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: s
         return _align_dfg(trace, model)
     info = _model_info(model)
     shortest = info["shortest"]
+    # the enumerated language first: whether it completes depends on counts,
+    # not on time, so the result is the same on a busy machine
+    cands, complete = _language(model, 2 * len(trace) + shortest)
+    if complete and cands:
+        from rapidfuzz.distance import Indel
+
+        best = min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
+        return _alignment(trace, _indel_moves(trace, best), shortest, True, "language")
     if info["astar"]:
         moves = _astar(trace, model, timeout_s)
         if moves is not None:
             return _alignment(trace, moves, shortest, True, "astar")
-    cands, complete = _language(model, 2 * len(trace) + shortest)
     if cands:
         from rapidfuzz.distance import Indel
 
