@@ -287,6 +287,18 @@ def _unit_card(pr: ProcessResult, u: str, graphs: dict[str, Path], min_cases: in
         for r in v.itertuples(index=False)
     )
     out.append(f"<h4>Most frequent variants</h4><table><tr><th class=num>cases</th><th class=num>share</th><th>variant</th></tr>{vrows}</table>")
+    local = pr.common.local_edges
+    local = local[(local["unit"] == u) & (local["cases"] >= min_cases)].head(10)
+    if len(local):
+        lrows = "".join(
+            f"<tr><td>{e(r['source'])} → {e(r['target'])}</td><td class=num>{int(r['cases']):,}</td>"
+            f"<td class=num>{r['share']:.1%}</td></tr>"
+            for r in local.to_dict("records")
+        )
+        out.append(
+            "<h4>What only this unit does</h4><table><tr><th>transition no other unit has</th>"
+            f"<th class=num>cases</th><th class=num>share</th></tr>{lrows}</table>"
+        )
     items = c.items
     if min_cases > 1 and len(items):
         items = items[items["cases"] >= min_cases]

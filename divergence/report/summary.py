@@ -91,8 +91,21 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
                 for r in items.to_dict("records")
             ],
         }
+    min_cases = int(result.options.get("min_cases", 1) or 1)
+    core = pr.common
+    local = core.local_edges[core.local_edges["cases"] >= min_cases]
+    for u in pr.units:
+        mine = local[local["unit"] == u]
+        units[u]["local_edges"] = [
+            {"source": r["source"], "target": r["target"], "cases": int(r["cases"])} for r in mine.head(20).to_dict("records")
+        ]
+    common = {
+        "edges": sorted({(r["source"], r["target"]) for r in core.edges.to_dict("records")}),
+        "variants": [list(v) for v in dict.fromkeys(core.variants["variant"])][:20],
+    }
     return {
         "units": units,
+        "common_core": common,
         "divergence": divergence,
         "families": fams,
         "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},

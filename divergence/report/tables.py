@@ -72,7 +72,35 @@ def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1)
         v["variant"] = v["variant"].map(" → ".join)
         var_rows.append(v)
     out["variants"] = write_csv(pd.concat(var_rows, ignore_index=True), folder / "variants.csv")
+    out.update(_common_tables(pr, folder, min_cases))
     return out
+
+
+def _common_tables(pr: ProcessResult, folder: Path, min_cases: int) -> dict[str, Path]:
+    """Common core of all units and of each family, and each unit's local deviations."""
+    cores = [("all", pr.common)] + [(f, c) for f, c in pr.family_common.items()]
+    edges, local_e, local_v = [], [], []
+    for group, core in cores:
+        e = core.edges.copy()
+        e.insert(0, "group", group)
+        edges.append(e)
+        le = core.local_edges.copy()
+        le.insert(0, "group", group)
+        local_e.append(le)
+        lv = core.local_variants.copy()
+        lv.insert(0, "group", group)
+        local_v.append(lv)
+    le = pd.concat(local_e, ignore_index=True)
+    lv = pd.concat(local_v, ignore_index=True)
+    if min_cases > 1:  # rare behaviour is not shown
+        le = le[le["cases"] >= min_cases]
+        lv = lv[lv["cases"] >= min_cases]
+    lv = lv.assign(variant=lv["variant"].map(" → ".join))
+    return {
+        "common_edges": write_csv(pd.concat(edges, ignore_index=True), folder / "common_core_edges.csv"),
+        "local_edges": write_csv(le, folder / "local_deviations_edges.csv"),
+        "local_variants": write_csv(lv, folder / "local_deviations_variants.csv"),
+    }
 
 
 def _fold_items(items: pd.DataFrame, min_cases: int) -> pd.DataFrame:
