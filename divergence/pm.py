@@ -561,12 +561,13 @@ def align_variants(
     model : Model
     timeout_s : float, default 2.0
         Time bound of pm4py's A* per variant.
-    method : {"auto", "dfg"}, default "auto"
-        ``"dfg"`` aligns every variant against the model's directly-follows
-        graph (below); ``"auto"`` chooses per model and variant as described
-        in the notes. Callers with many variants pass ``"dfg"``: it is
-        deterministic and takes milliseconds per variant, where A* takes
-        tens of milliseconds to seconds.
+    method : {"auto", "dfg", "astar"}, default "auto"
+        ``"auto"``: the enumerated language when it is small enough (exact),
+        else the directly-follows route; deterministic, so two runs give the
+        same backlog. ``"dfg"``: always the directly-follows route (fast;
+        for many variants). ``"astar"``: the chain below with pm4py's A*,
+        exact but time-bounded and, because pm4py breaks ties in an order
+        that changes between runs, not reproducible byte for byte.
 
     Returns
     -------
@@ -596,7 +597,8 @@ def align_variants(
     Variants longer than :data:`ASTAR_MAX_VARIANT_LEN` events take ``dfg``
     for every model: A* on them can take minutes.
 
-    Other models, in order:
+    Other models with ``method="auto"``: ``language`` (1 below) when the
+    enumeration completes, else ``dfg``. With ``method="astar"``, in order:
 
     1. ``language``: the model's visible language is enumerated up to
        length ``2 * len(variant) + shortest path`` (no longer model trace can
@@ -615,8 +617,8 @@ def align_variants(
        outside the model's alphabet are log moves, all others synchronous
        (``exact=False``; optimistic).
     """
-    if method not in ("auto", "dfg"):
-        raise ValueError(f"unknown alignment method {method!r}; valid: auto, dfg")
+    if method not in ("auto", "dfg", "astar"):
+        raise ValueError(f"unknown alignment method {method!r}; valid: auto, dfg, astar")
     cache = _ALIGN_CACHE.setdefault(model, {}).setdefault(method, {})
     keys = [tuple(v) for v in variants]
     for k in dict.fromkeys(keys):
@@ -648,6 +650,10 @@ def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: s
 
         best = min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
         return _alignment(trace, _indel_moves(trace, best), shortest, True, "language")
+    if method == "auto":
+        # pm4py's A* breaks ties by iterating over sets of transitions, whose
+        # order changes between runs; the default stays deterministic
+        return _align_dfg(trace, model)
     if info["astar"]:
         moves = _astar(trace, model, timeout_s)
         if moves is not None:

@@ -139,10 +139,10 @@ def test_align_variants_exact(variant, moves, fitness):
 def test_align_fallback_language_is_exact_and_agrees(monkeypatch):
     m = pm.read_model(MODELS / "abcd.ptml")
     variants = [ABCD, ("A", "C", "B", "D"), ("A", "X", "B", "D"), ()]
-    astar = pm.align_variants(variants, m)
+    astar = pm.align_variants(variants, m, method="astar")
     monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
     m2 = pm.read_model(MODELS / "abcd.ptml")
-    fallback = pm.align_variants(variants, m2)
+    fallback = pm.align_variants(variants, m2, method="astar")
     for a, b in zip(astar, fallback):
         assert b.method == "language" and b.exact
         assert b.deviations == a.deviations
@@ -153,7 +153,7 @@ def test_align_last_resort_alphabet(monkeypatch):
     monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
     monkeypatch.setattr(pm, "LANGUAGE_MAX_STATES", 0)
     m = pm.read_model(MODELS / "abcd.ptml")
-    (a,) = pm.align_variants([("A", "X", "B")], m)
+    (a,) = pm.align_variants([("A", "X", "B")], m, method="astar")
     assert not a.exact and a.method == "alphabet"
     assert [mv.kind for mv in a.moves] == ["sync", "log", "sync"]
 
