@@ -7,31 +7,10 @@ import pytest
 
 from divergence.commonality import CommonCore, common_core
 from divergence.errors import OptionError
-from divergence.profile import profile_units
-
-T0 = pd.Timestamp("2024-01-01", tz="UTC")
+from tinylogs import T0, make_profiles  # noqa: F401  (T0 used by some tests)
 
 
-def make_profiles(spec):
-    """``{unit: [(variant string, count)]}`` -> profiles in name order."""
-    rows = []
-    for unit, variants in spec.items():
-        n = 0
-        for var, count in variants:
-            for _ in range(count):
-                for i, a in enumerate(var):
-                    rows.append(
-                        {
-                            "process": "P",
-                            "unit": unit,
-                            "case": f"{unit}-{n}",
-                            "activity": a,
-                            "timestamp": T0 + pd.Timedelta(hours=i),
-                            "resource": "r",
-                        }
-                    )
-                n += 1
-    return list(profile_units(pd.DataFrame(rows))["P"].values())
+
 
 
 def rows(df):

@@ -10,9 +10,8 @@ from scipy.cluster.hierarchy import dendrogram
 from divergence.errors import OptionError
 from divergence.families import Families, bootstrap_stability, find_families
 from divergence.measures import combine, compute_measures
-from divergence.profile import profile_units
+from tinylogs import T0, make_profiles  # noqa: F401  (T0 used by some tests)
 
-T0 = pd.Timestamp("2024-01-01", tz="UTC")
 
 BASES = {
     "invoice": "ABCDEFG",
@@ -21,26 +20,6 @@ BASES = {
 }
 
 
-def make_profiles(spec):
-    """``{unit: [(variant string, count, step hours)]}`` -> profiles in name order."""
-    rows = []
-    for unit, variants in spec.items():
-        n = 0
-        for var, count, step in variants:
-            for _ in range(count):
-                for i, a in enumerate(var):
-                    rows.append(
-                        {
-                            "process": "P",
-                            "unit": unit,
-                            "case": f"{unit}-{n}",
-                            "activity": a,
-                            "timestamp": T0 + pd.Timedelta(hours=i * step),
-                            "resource": "r",
-                        }
-                    )
-                n += 1
-    return list(profile_units(pd.DataFrame(rows))["P"].values())
 
 
 def family_logs(assignment, seed=0, cases=60):
