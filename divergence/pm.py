@@ -646,10 +646,7 @@ def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: s
     # not on time, so the result is the same on a busy machine
     cands, complete = _language(model, 2 * len(trace) + shortest)
     if complete and cands:
-        from rapidfuzz.distance import Indel
-
-        best = min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
-        return _alignment(trace, _indel_moves(trace, best), shortest, True, "language")
+        return _alignment(trace, _indel_moves(trace, _closest(trace, cands)), shortest, True, "language")
     if method == "auto":
         # pm4py's A* breaks ties by iterating over sets of transitions, whose
         # order changes between runs; the default stays deterministic
@@ -659,13 +656,17 @@ def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: s
         if moves is not None:
             return _alignment(trace, moves, shortest, True, "astar")
     if cands:
-        from rapidfuzz.distance import Indel
-
-        best = min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
         method = "language" if complete else "bounded-language"
-        return _alignment(trace, _indel_moves(trace, best), shortest, complete, method)
+        return _alignment(trace, _indel_moves(trace, _closest(trace, cands)), shortest, complete, method)
     moves = tuple(Move("sync" if a in model.activities else "log", a) for a in trace)
     return _alignment(trace, moves, shortest, False, "alphabet")
+
+
+def _closest(trace: tuple[str, ...], cands) -> tuple[str, ...]:
+    """The model trace nearest to ``trace`` by indel distance (ties: shorter, then sorted)."""
+    from rapidfuzz.distance import Indel
+
+    return min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
 
 
 _BIG = 1 << 30

@@ -10,7 +10,6 @@ The CORPUS.md table quotes the message actually produced.
 from __future__ import annotations
 
 import gzip
-import io
 import sys
 import warnings
 from dataclasses import dataclass, field

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SAMPLE_LOGS, run_cli
+from conftest import SAMPLE_LOGS, run_cli
 from divergence.cli import main
 
 HERE = Path(__file__).resolve().parent

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from divergence.commonality import CommonCore, common_core
 from divergence.errors import OptionError
-from tinylogs import T0, make_profiles  # noqa: F401  (T0 used by some tests)
+from tinylogs import make_profiles
 
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import dendrogram
 
 from divergence.errors import OptionError
 from divergence.families import Families, bootstrap_stability, find_families
 from divergence.measures import combine, compute_measures
-from tinylogs import T0, make_profiles  # noqa: F401  (T0 used by some tests)
+from tinylogs import make_profiles
 
 
 BASES = {

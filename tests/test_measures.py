@@ -21,7 +21,7 @@ from divergence.measures import (
     compute_measures,
     register,
 )
-from tinylogs import T0, make_profiles  # noqa: F401  (T0 used by some tests)
+from tinylogs import make_profiles
 
 
 

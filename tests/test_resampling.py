@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from divergence import conformance, measures, pm
 from divergence.profile import profile_units
