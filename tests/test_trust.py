@@ -184,3 +184,22 @@ def test_bpic2020_expense_logs_end_to_end(tmp_path):
         assert all(0 <= x <= 1 for r in m for x in r)
     assert all(h["cost_gbp"]["low"] >= 0 for h in p["harmonisation"].values())
     assert (out / "report.html").is_file()
+
+
+def test_min_cases_folds_rare_variants_and_edges_in_what_is_shown(tmp_path):
+    import csv
+
+    out = tmp_path / "out"
+    proc = run_cli("analyse", str(SAMPLE_LOGS / "finance"), "--out", str(out), "--quiet", "--bootstrap", "0",
+                   "--min-cases", "40")
+    assert proc.returncode == 0, proc.stderr
+    with (out / "finance" / "variants.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert any(r["variant"] == "(other)" for r in rows)
+    assert all(int(r["cases"]) >= 40 for r in rows if r["variant"] != "(other)")
+    for name in ("local_deviations_edges.csv", "local_deviations_variants.csv"):
+        with (out / "finance" / name).open(encoding="utf-8") as fh:
+            assert all(int(r["cases"]) >= 40 for r in csv.DictReader(fh))
+    s = json.loads((out / "summary.json").read_text())
+    for unit in s["processes"]["finance"]["units"].values():
+        assert all(e["cases"] >= 40 for e in unit["local_edges"])
