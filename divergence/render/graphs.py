@@ -267,6 +267,12 @@ def difference_map_figure(
         t_edges = {(str(s), str(t)) for s, t in target.edges}
         t_edges |= {(START, a) for a in target.start} | {(a, END) for a in target.end}
         u_cases = dict(zip(b.activities["activity"], b.activities["cases"]))
+        # behaviour the unit has but that fell outside the drawn coverage is
+        # still common with the target, not "target only"
+        all_cases = dict(zip(unit_profile.activities["activity"], unit_profile.activities["cases"]))
+        all_edges = {(str(r.source), str(r.target)): int(r.cases) for r in unit_profile.edges.itertuples(index=False)}
+        all_edges.update({(START, str(a)): int(n) for a, n in unit_profile.start_activities().items()})
+        all_edges.update({(str(a), END): int(n) for a, n in unit_profile.end_activities().items()})
 
         def cls(in_unit: bool, in_target: bool) -> str:
             return "common" if in_unit and in_target else ("unit" if in_unit else "target")
@@ -274,9 +280,14 @@ def difference_map_figure(
         nodes = {START: _terminal(START), END: _terminal(END)}
         order = list(b.activities["activity"]) + sorted(t_acts - set(u_cases))
         for a in order:
-            c = cls(a in u_cases, a in t_acts)
+            c = cls(a in u_cases or a in all_cases, a in t_acts)
             colour = DIFF_COLOURS[c]
-            count = f"\n{format_count(u_cases[a])} cases" if a in u_cases else "\n(target only)"
+            if a in u_cases:
+                count = f"\n{format_count(u_cases[a])} cases"
+            elif a in all_cases:
+                count = f"\n{format_count(all_cases[a])} cases (rare)"
+            else:
+                count = "\n(target only)"
             nodes[a] = _Node(
                 label=f"{_wrap(a)}{count}",
                 face=tint(colour, 0.18),
@@ -291,7 +302,10 @@ def difference_map_figure(
             c = cls(True, (e.u, e.v) in t_edges)
             edges.append(_Edge(e.u, e.v, e.label, e.width, DIFF_COLOURS[c]))
         for s, t in sorted(t_edges - u_keys, key=lambda e: (str(e[0]), str(e[1]))):
-            edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
+            if (s, t) in all_edges:  # the unit does it, rarely
+                edges.append(_Edge(s, t, format_count(all_edges[(s, t)]), 1.0, DIFF_COLOURS["common"]))
+            else:
+                edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
         legend = [
             ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
             ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
