@@ -94,6 +94,7 @@ def _run_one(engine: str, source: str, options: dict) -> None:
         "events": int(agg.units["events"].sum()),
         "cases": int(agg.units["cases"].sum()),
         "variants": len(agg.variants),
+        "plan": agg.extra.get("plan"),
         "seconds": seconds,
         "peak_rss": peak,
         "children_peak_rss": children,
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         rss = max(r["peak_rss"], r["children_peak_rss"]) / 2**20
         note = " (incl. JVM)" if engine == "spark" else ""
+        if r.get("plan"):
+            note += f" ({r['plan']} plan)"
         print(f"{engine:<8} {r['events']:>13,} {r['cases']:>11,} {r['variants']:>9,} "
               f"{r['seconds']:>10.1f} {rss:>12,.0f}{note}", flush=True)
     return 0

@@ -7,6 +7,13 @@ shared queries of :mod:`divergence.engines.sql`. Only the aggregates come
 back to Python. DuckDB spills to ``temp_directory`` when ``memory_limit`` is
 reached, so the log may be larger than memory.
 
+Two plans. The one-sort plan (:func:`~divergence.engines.sql.one_sort_statements`)
+never stores the events: it encodes names as ENUMs, sorts the events by case
+once and aggregates that stream in one pass. It is used unless a file has a
+lifecycle column or exact duplicates (found on the way; see ``deduplicate``).
+The general plan stores the deduplicated, folded events in a table and runs
+the shared queries of :func:`~divergence.engines.sql.profile_statements`.
+
 XES files are read by the pandas reader and registered as a DuckDB relation
 (XES is XML; it is never large enough to need more). A canonical event frame
 can also be passed directly.
@@ -36,13 +43,21 @@ import pandas as pd
 from divergence import schema
 from divergence.errors import InputError, OptionError, TimestampError
 from divergence.io.clean import canonical_events
-from divergence.io.columns import detect_columns, wanted_xes_keys
+from divergence.io.columns import LIFECYCLE, detect_columns, wanted_xes_keys
 from divergence.io.safety import default_max_bytes, file_sha256, strip_log_suffix
 from divergence.io.xes import read_xes
 from divergence.profile import Aggregates
 
 from ._common import keys_of, to_aggregates
-from .sql import DUCKDB, TABLES, clean_events_sql, profile_statements, result_queries
+from .sql import (
+    DUCKDB,
+    TABLES,
+    clean_events_sql,
+    one_sort_queries,
+    one_sort_statements,
+    profile_statements,
+    result_queries,
+)
 
 __all__ = ["aggregate_duckdb", "input_files"]
 
@@ -85,16 +100,19 @@ def aggregate_duckdb(
         Where DuckDB spills; default a fresh folder under the system temp
         folder, removed afterwards.
     deduplicate : bool, default True
-        Drop exact duplicate events within a file as the pandas reader does
-        (costs one hash aggregation over all columns).
+        Drop exact duplicate events within a file as the pandas reader does.
+        The one-sort plan detects them on the way; only a log that has some
+        (or has runs of more than ``DUP_LOOKBACK + 1`` events with the same
+        time in a case) is aggregated again with the general plan, which
+        removes them with a window over all columns.
     checksums : bool, default True
         Record each file's SHA-256 in ``extra["sources"]`` (reads each file once more).
 
     Returns
     -------
     Aggregates
-        ``extra`` holds ``engine``, ``seconds`` and ``sources`` (path,
-        sha256, format, events per file).
+        ``extra`` holds ``engine``, ``plan`` (``one-sort`` or ``general``),
+        ``seconds`` and ``sources`` (path, sha256, format, events per file).
     """
     import duckdb
 
@@ -111,16 +129,21 @@ def aggregate_duckdb(
             con.execute(f"SET memory_limit = '{_lit(str(memory_limit))}'")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
+        plan = "one-sort"
         if isinstance(source, pd.DataFrame):
             relation, records = _register_frame(con, source), []
+            tables, counts = _one_sort(con, relation, records, dup_check=False)
         else:
-            relation, records = _events_sql(con, source, keys, deduplicate)
-        _run(con, f"CREATE TEMP TABLE dv_ev AS {relation}", records)
-        for statement in profile_statements(DUCKDB, "dv_ev"):
-            con.execute(statement)
-        tables = {name: con.sql(q).df() for name, q in result_queries(DUCKDB, "dv_ev").items()}
+            relation, records, lifecycle = _events_sql(con, source, keys, False, dup_key=True)
+            tables = None
+            if not lifecycle:
+                xes = any(r["format"] == "xes" for r in records)  # start times folded by the pandas reader
+                tables, counts = _one_sort(con, relation, records, dup_check=deduplicate, service=xes)
+            if tables is None:  # lifecycle folding, or duplicates to drop: the general plan
+                plan = "general"
+                relation, records, _ = _events_sql(con, source, keys, deduplicate)
+                tables, counts = _general(con, relation, records)
         if records:
-            counts = dict(con.sql("SELECT src, count(*) FROM dv_ev GROUP BY src").fetchall())
             for i, rec in enumerate(records):
                 rec["events"] = int(counts.get(i, 0))
                 if checksums and Path(rec["path"]).is_file():
@@ -129,8 +152,39 @@ def aggregate_duckdb(
         con.close()
         if own_temp:
             shutil.rmtree(tmp, ignore_errors=True)
-    extra = {"engine": "duckdb", "seconds": time.perf_counter() - t0, "sources": records}
+    extra = {"engine": "duckdb", "plan": plan, "seconds": time.perf_counter() - t0, "sources": records}
     return to_aggregates({t: tables[t] for t in TABLES}, extra)
+
+
+def _one_sort(con, relation: str, records: list[dict], *, dup_check: bool, service: bool = True):
+    """Aggregates with one sort of the events (see :func:`one_sort_statements`).
+
+    Returns ``(tables, events per source)``, or ``(None, None)`` when
+    ``dup_check`` finds (possible) exact duplicates, which this plan cannot drop.
+    """
+    statements = one_sort_statements(relation, dup_check=dup_check, service=service)
+    n_first = len(statements) - 2  # up to and including dv_cases
+    for statement in statements[:n_first]:
+        _run(con, statement, records)
+    if dup_check and con.execute("SELECT coalesce(sum(bad), 0) FROM dv_cases").fetchall()[0][0]:
+        for table in ("dv_dict", "dv_agg", "dv_cases"):
+            con.execute(f"DROP TABLE {table}")
+        return None, None
+    for statement in statements[n_first:]:
+        _run(con, statement, records)
+    tables = {name: con.sql(q).df() for name, q in one_sort_queries().items()}
+    counts = {int(k): int(n) for k, n in con.execute("SELECT k1, n FROM dv_agg WHERE tag = 4").fetchall()}
+    return tables, counts
+
+
+def _general(con, relation: str, records: list[dict]):
+    """Aggregates from a stored, deduplicated event table (lifecycle folding, duplicates)."""
+    _run(con, f"CREATE TEMP TABLE dv_ev AS {relation}", records)
+    for statement in profile_statements(DUCKDB, "dv_ev"):
+        con.execute(statement)
+    tables = {name: con.sql(q).df() for name, q in result_queries(DUCKDB, "dv_ev").items()}
+    counts = dict(con.sql("SELECT src, count(*) FROM dv_ev GROUP BY src").fetchall())
+    return tables, counts
 
 
 def input_files(source) -> list:
@@ -181,8 +235,10 @@ def _register_frame(con, frame: pd.DataFrame) -> str:
     )
 
 
-def _events_sql(con, source, keys: dict, deduplicate: bool) -> tuple[str, list[dict]]:
+def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = False) -> tuple[str, list[dict], bool]:
+    """SELECT of the cleaned events of all sources, their records, and whether any has a lifecycle column."""
     sources = input_files(source)
+    lifecycle = False
     fallback_process = sources[0].path.resolve().parent.name or "process"
     parts: list[str] = []
     records: list[dict] = []
@@ -197,12 +253,14 @@ def _events_sql(con, source, keys: dict, deduplicate: bool) -> tuple[str, list[d
                 f"'{_lit(process)}' AS _dv_process FROM read_csv('{_lit(str(src.path))}', "
                 "all_varchar = true, header = true, auto_detect = true) WITH ORDINALITY"
             )
-            parts.append(_canonical_sql(con, raw, src.path, keys, deduplicate))
+            sql, lc = _canonical_sql(con, raw, src.path, keys, deduplicate, dup_key)
+            parts.append(sql)
+            lifecycle = lifecycle or lc
         elif src.fmt == "parquet":
             schema_ = tuple(con.sql(f"DESCRIBE SELECT * FROM read_parquet('{_lit(str(src.path))}')").fetchall())
             parquet_groups.setdefault(schema_, []).append(i)
         else:
-            parts.append(_xes_sql(con, i, src, keys, unit, process))
+            parts.append(_xes_sql(con, i, src, keys, unit, process, dup_key))
     for g, members in enumerate(parquet_groups.values()):
         rows = ", ".join(
             f"('{_lit(str(sources[i].path))}', {i}, '{_lit(strip_log_suffix(sources[i].path))}', "
@@ -210,7 +268,7 @@ def _events_sql(con, source, keys: dict, deduplicate: bool) -> tuple[str, list[d
             for i in members
         )
         con.execute(
-            f"CREATE TEMP TABLE dv_files_{g} AS SELECT * FROM (VALUES {rows}) "
+            f"CREATE OR REPLACE TEMP TABLE dv_files_{g} AS SELECT * FROM (VALUES {rows}) "
             "AS t(_dv_file, _src, _dv_unit, _dv_process)"
         )
         files = ", ".join(f"'{_lit(str(sources[i].path))}'" for i in members)
@@ -219,19 +277,24 @@ def _events_sql(con, source, keys: dict, deduplicate: bool) -> tuple[str, list[d
             f"f._dv_unit, f._dv_process FROM read_parquet([{files}], filename = '_dv_file', "
             f"file_row_number = true) AS r JOIN dv_files_{g} AS f USING (_dv_file)"
         )
-        parts.append(_canonical_sql(con, raw, sources[members[0]].path, keys, deduplicate))
+        sql, lc = _canonical_sql(con, raw, sources[members[0]].path, keys, deduplicate, dup_key)
+        parts.append(sql)
+        lifecycle = lifecycle or lc
     union = " UNION ALL ".join(f"({p})" for p in parts)
-    return f"SELECT * FROM ({union}) AS u", records
+    return f"SELECT * FROM ({union}) AS u", records, lifecycle
 
 
-def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool) -> str:
-    """SQL turning one raw source relation into cleaned canonical events."""
+def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool, dup_key: bool) -> tuple[str, bool]:
+    """SQL turning one raw source relation into cleaned canonical events; has it a lifecycle column?"""
     described = con.sql(f"DESCRIBE {raw}").fetchall()
     kinds = {name: _kind(typ) for name, typ, *_ in described}
     internal = {"_src", "_row", "_dv_unit", "_dv_process"}
     columns = [c for c in kinds if c not in internal]
     roles = detect_columns(columns, keys, path)
-    return clean_events_sql(DUCKDB, raw, roles, kinds, columns, path, deduplicate=deduplicate)
+    lifecycle = LIFECYCLE in roles
+    sql = clean_events_sql(DUCKDB, raw, roles, kinds, columns, path, deduplicate=deduplicate,
+                           dup_key=dup_key and not lifecycle)
+    return sql, lifecycle
 
 
 def _kind(typ: str) -> str:
@@ -247,7 +310,7 @@ def _kind(typ: str) -> str:
     return typ
 
 
-def _xes_sql(con, i: int, src, keys: dict, unit: str, process: str) -> str:
+def _xes_sql(con, i: int, src, keys: dict, unit: str, process: str, dup_key: bool = False) -> str:
     event_keys, trace_keys = wanted_xes_keys(keys)
     raw = read_xes(src.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
     roles = detect_columns([c for c in raw.columns if c != "_row"], keys, src.path)
@@ -272,7 +335,7 @@ def _xes_sql(con, i: int, src, keys: dict, unit: str, process: str) -> str:
         f"SELECT src, ord, CAST(process AS VARCHAR) AS process, CAST(unit AS VARCHAR) AS unit, "
         f"CAST(case_id AS VARCHAR) AS case_id, CAST(activity AS VARCHAR) AS activity, "
         f"CAST(ts AS TIMESTAMPTZ) AS ts, CAST(resource AS VARCHAR) AS resource, "
-        f"CAST(start_ts AS TIMESTAMPTZ) AS start_ts FROM {name}"
+        f"CAST(start_ts AS TIMESTAMPTZ) AS start_ts{', CAST(NULL AS VARCHAR[]) AS dv_key' if dup_key else ''} FROM {name}"
     )
 
 
