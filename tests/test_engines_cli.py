@@ -1,12 +1,9 @@
 """The whole analysis gives the same summary.json whichever engine profiles the events.
 
 Each run is the real command (``divergence.cli.main(["analyse", ...])``),
-in this process. The A* alignments behind fitness and change items have a
-per-trace time limit (2 s, ``divergence.pm``); on a loaded machine a trace
-can hit it and fall back to another (equally valid) alignment, which
-changes e.g. ``staff`` of a change item between two pandas runs already.
-The limit is raised for these runs so that the comparison is about the
-engines, not about the machine's load.
+in this process. Default alignments are deterministic; the fixture below
+also lifts pm4py A*'s time limit in case a run takes that route, so that
+the comparison is about the engines, not about the machine's load.
 """
 
 from __future__ import annotations
