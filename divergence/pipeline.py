@@ -187,7 +187,9 @@ def analyse(
         agg = aggregate(source, engine=engine_name, **columns, **engine_options)
         t_aggregate = float(agg.extra.get("seconds", time.perf_counter() - t0))
         if pseudonymise:
-            agg = _pseudonymise_aggregates(agg, key)
+            from .privacy import pseudonymise_aggregates
+
+            agg = pseudonymise_aggregates(agg, key)
         profiles = assemble_profiles(agg)
         sources = list(agg.extra.get("sources", []))
         progress(f"profiling ({engine_name})", 1, 1)
@@ -271,34 +273,6 @@ def _safe_input(item: str | Path) -> str:
             scheme, _, rest = text.partition("://")
             return f"{scheme}://{rest.rpartition('@')[2]}"
     return text
-
-
-def _pseudonymise_aggregates(agg: Any, key: str | bytes | None) -> Any:
-    """Aggregates with resource names replaced by keyed pseudonyms (as ``pseudonymise_events``).
-
-    Case ids never leave an engine, so resources are the only personal names
-    in the aggregates. Rows whose pseudonyms coincide are merged.
-    """
-    import dataclasses
-    import os
-
-    from .privacy import pseudonym
-
-    if key is None:
-        warnings.warn(
-            "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)",
-            DivergenceWarning,
-            stacklevel=3,
-        )
-        key = os.urandom(32)
-    kb = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-    res = agg.resources.copy()
-    names = {v: pseudonym(v, kb, "staff-") for v in res["resource"].dropna().unique()}
-    res["resource"] = res["resource"].map(names)
-    keys = ["process", "unit", "activity", "resource"]
-    res = res.groupby(keys, sort=True, as_index=False)["events"].sum()
-    res["events"] = res["events"].astype(np.int64)
-    return dataclasses.replace(agg, resources=res.reset_index(drop=True))
 
 
 def analyse_events(

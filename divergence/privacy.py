@@ -26,7 +26,7 @@ from .errors import DivergenceWarning
 from .profile import UnitProfile
 from .schema import CASE, RESOURCE
 
-__all__ = ["pseudonymise_events", "pseudonym", "fold_profile", "OTHER"]
+__all__ = ["pseudonymise_events", "pseudonymise_aggregates", "pseudonym", "fold_profile", "OTHER"]
 
 OTHER = "(other)"
 
@@ -44,14 +44,7 @@ def pseudonymise_events(events: pd.DataFrame, key: str | bytes | None) -> pd.Dat
     are, except columns whose name says they hold people (``org:resource``,
     ``user``, ...): those are hashed too. Each distinct value is hashed once.
     """
-    if key is None:
-        warnings.warn(
-            "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)",
-            DivergenceWarning,
-            stacklevel=2,
-        )
-        key = os.urandom(32)
-    kb = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    kb = _key_bytes(key)
     out = events.copy()
     out[CASE] = _hash_column(out[CASE], kb, "case-")
     people = [c for c in out.columns if c == RESOURCE or _is_people_column(c)]
@@ -59,6 +52,22 @@ def pseudonymise_events(events: pd.DataFrame, key: str | bytes | None) -> pd.Dat
         out[col] = _hash_column(out[col], kb, "staff-")
     out.attrs = dict(events.attrs)
     return out
+
+
+def pseudonymise_aggregates(agg, key: str | bytes | None):
+    """Engine aggregates with resource names replaced by keyed pseudonyms.
+
+    Case ids never leave an engine, so resources are the only personal names
+    in the aggregates (:class:`divergence.profile.Aggregates`). Rows whose
+    pseudonyms coincide are merged.
+    """
+    kb = _key_bytes(key)
+    res = agg.resources.copy()
+    names = {v: pseudonym(v, kb, "staff-") for v in res["resource"].dropna().unique()}
+    res["resource"] = res["resource"].map(names)
+    res = res.groupby(["process", "unit", "activity", "resource"], sort=True, as_index=False)["events"].sum()
+    res["events"] = res["events"].astype(np.int64)
+    return replace(agg, resources=res.reset_index(drop=True))
 
 
 def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
@@ -110,6 +119,18 @@ def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
     d = profile.durations
     r = profile.resources.iloc[0:0]
     return replace(profile, variants=v, edges=e, activities=a, durations=d, resources=r)
+
+
+def _key_bytes(key: str | bytes | None) -> bytes:
+    """The key as bytes; a random one, with a warning, when none is given."""
+    if key is None:
+        warnings.warn(
+            "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+        return os.urandom(32)
+    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
 
 
 def _hash_column(col: pd.Series, key: bytes, prefix: str) -> pd.Series:

@@ -203,3 +203,12 @@ def test_min_cases_folds_rare_variants_and_edges_in_what_is_shown(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     for unit in s["processes"]["finance"]["units"].values():
         assert all(e["cases"] >= 40 for e in unit["local_edges"])
+
+
+def test_engine_path_pseudonymises_resources_too():
+    import divergence
+
+    pytest.importorskip("duckdb")
+    result = divergence.analyse(SAMPLE_LOGS / "finance", engine="duckdb", pseudonymise=True, key="k", bootstrap=0)
+    names = set(result["finance"].profiles["dwp"].resources["resource"])
+    assert names and all(re.fullmatch(r"staff-[0-9a-f]{12}", n) for n in names)
