@@ -4,10 +4,15 @@ Entry (i, j) is ``1 - fitness`` of unit i's variants, weighted by their case
 counts, on unit j's model: an asymmetric divergence in the spirit of Buijs &
 Reijers' cross-conformance matrix.
 
-Two fitness methods, chosen per (unit, model) pair by :func:`conformance_method`:
+Three fitness methods, chosen per (unit, model) pair by :func:`conformance_method`:
 
+* ``"align"``: optimal-alignment fitness (:func:`divergence.pm.alignment_fitness`),
+  exact, computed on the model's state space for all of a unit's variants
+  at once; for models with at most :data:`divergence.pm.EXACT_MAX_STATES`
+  reachable markings and units whose variants are not too many (below);
 * ``"token"``: pm4py token-based replay (:func:`divergence.pm.replay_fitness`),
-  for small models and logs;
+  for the rare small model whose state space is larger than that, and on
+  request;
 * ``"df"``: directly-follows replay (:func:`divergence.pm.df_fitness`): a
   variant's fitness is the share of its start activity, directly-follows
   pairs and end activity that the model's directly-follows relation
@@ -16,6 +21,10 @@ Two fitness methods, chosen per (unit, model) pair by :func:`conformance_method`
   when the model has more than :data:`DF_MIN_ACTIVITIES` activities or the
   unit's unique variants hold more than :data:`DF_MIN_VARIANT_EVENTS` events
   (BPIC 2015: token replay took 17-98 s per pair; this takes milliseconds).
+
+Alignment fitness is the standard measure (token replay is a heuristic
+approximation of it), is exact and deterministic, and on the sample logs it
+is about a thousand times faster than pm4py's token replay.
 
 The matrices returned carry the method of every entry (``.methods``) so the
 report can state it.
@@ -29,7 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import OptionError
-from .pm import Model, df_fitness, replay_fitness
+from .pm import Model, alignment_fitness, df_fitness, exact_alignment_possible, replay_fitness
 from .profile import UnitProfile
 
 __all__ = [
@@ -48,6 +57,9 @@ DF_MIN_ACTIVITIES = 60
 #: Units whose unique variants hold more events than this likewise.
 DF_MIN_VARIANT_EVENTS = 50_000
 
+#: Fitness methods (see the module's documentation).
+METHODS = ("align", "token", "df")
+
 _CACHE: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -59,7 +71,7 @@ class ConformanceMatrix(np.ndarray):
     raw : ndarray
         The matrix with its diagonal (self-misfit) kept.
     methods : ndarray of str
-        ``"token"`` or ``"df"`` per entry (see :func:`conformance_method`).
+        ``"align"``, ``"token"`` or ``"df"`` per entry (see :func:`conformance_method`).
     """
 
     raw: np.ndarray | None
@@ -77,16 +89,19 @@ class ConformanceMatrix(np.ndarray):
 
 
 def conformance_method(profile: UnitProfile, model: Model) -> str:
-    """Fitness method for a (unit, model) pair: ``"df"`` or ``"token"``.
+    """Fitness method for a (unit, model) pair: ``"df"``, ``"align"`` or ``"token"``.
 
     ``"df"`` when the model has more than :data:`DF_MIN_ACTIVITIES`
     activities or the unit's unique variants hold more than
-    :data:`DF_MIN_VARIANT_EVENTS` events; ``"token"`` otherwise.
+    :data:`DF_MIN_VARIANT_EVENTS` events; else ``"align"`` when the model's
+    state space is small enough for exact alignments, ``"token"`` otherwise.
     """
     if len(model.activities) > DF_MIN_ACTIVITIES:
         return "df"
     events = int(profile.variants["variant"].map(len).sum()) if len(profile.variants) else 0
-    return "df" if events > DF_MIN_VARIANT_EVENTS else "token"
+    if events > DF_MIN_VARIANT_EVENTS:
+        return "df"
+    return "align" if exact_alignment_possible(model) else "token"
 
 
 def conformance_raw(
@@ -106,12 +121,13 @@ def conformance_raw(
     models : sequence of Model
         One per profile, same order (usually each unit's discovered model).
     count_unknown : bool, default True
-        Token replay ignores events whose activity the model lacks; with
-        ``True`` a variant's fitness is multiplied by the share of its events
-        the model knows, so behaviour foreign to a model counts as misfit.
-        Directly-follows replay counts such events through their pairs
-        (``True``) or drops them first (``False``).
-    method : "token", "df", an (n, n) array of those, or None
+        Whether events whose activity the model lacks count as misfit.
+        Alignments count them as log moves (``True``) or drop them first
+        (``False``). Token replay ignores them; with ``True`` a variant's
+        fitness is multiplied by the share of its events the model knows.
+        Directly-follows replay counts them through their pairs (``True``)
+        or drops them first (``False``).
+    method : "align", "token", "df", an (n, n) array of those, or None
         Replay method of every entry (None: :func:`conformance_method` per
         pair). Pass the ``.methods`` of a previous matrix to recompute on
         resampled profiles with the same methods, and so from the cache.
@@ -169,7 +185,7 @@ def conformance_matrix(
     -------
     ConformanceMatrix, shape (n, n)
         Values in [0, 1], 0 on the diagonal; ``.raw`` keeps the diagonal,
-        ``.methods`` names each entry's method (``"token"`` or ``"df"``).
+        ``.methods`` names each entry's method (see :data:`METHODS`).
 
     Raises
     ------
@@ -193,7 +209,7 @@ def unit_fitness(
     model : Model
     count_unknown : bool, default True
         As in :func:`conformance_raw`.
-    method : {"token", "df"}, optional
+    method : {"align", "token", "df"}, optional
         Default :func:`conformance_method`.
 
     Returns
@@ -217,13 +233,19 @@ def variant_fitness(
     """
     variants = [tuple(v) for v in profile.variants["variant"]]
     method = method or conformance_method(profile, model)
-    if method not in ("token", "df"):
-        raise OptionError(f"unknown conformance method {method!r}; valid: token, df")
+    if method not in METHODS:
+        raise OptionError(f"unknown conformance method {method!r}; valid: {', '.join(METHODS)}")
     cache = _CACHE.setdefault(model, {}).setdefault((method, count_unknown), {})
     todo = [v for v in dict.fromkeys(variants) if v not in cache]
     if todo:
         if method == "df":
             fit = df_fitness(todo, model, count_unknown=count_unknown)
+        elif method == "align":
+            acts = model.activities
+            traces = todo if count_unknown else [tuple(a for a in v if a in acts) for v in todo]
+            fit = alignment_fitness(traces, model)
+            if fit is None:
+                raise OptionError(f"{model.name}: the model's state space is too large for exact alignments; use token or df")
         else:
             fit = replay_fitness(todo, model)
             if count_unknown:

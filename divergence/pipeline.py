@@ -28,11 +28,11 @@ __all__ = ["analyse", "analyse_events", "default_inputs", "parse_targets", "MODE
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
 
 #: Above this many unique variants in a process, alignments to the target use the
-#: directly-follows route of :func:`divergence.pm.align_variants` (milliseconds per
-#: variant, deterministic) instead of pm4py's A* (tens of milliseconds or more),
-#: and cross-conformance replays on the models' directly-follows relations
-#: instead of pm4py's token replay.
-ASTAR_MAX_PROCESS_VARIANTS = 400
+#: directly-follows route of :func:`divergence.pm.align_variants` and
+#: cross-conformance replays on the models' directly-follows relations; up to it,
+#: both are exact optimal alignments on the models' state spaces
+#: (:mod:`divergence.statespace`; about 0.4 ms per variant and model).
+EXACT_MAX_PROCESS_VARIANTS = 5_000
 
 #: Years of running-cost effect that ``--target auto`` adds to the one-off cost
 #: when it compares candidate targets (net cost over the horizon).
@@ -444,7 +444,7 @@ def _analyse_process(
     matrices = dict(mres.matrices)
     mlist = [models[u] for u in units]
     n_variants = sum(len(p.variants) for p in plist)
-    many = n_variants > ASTAR_MAX_PROCESS_VARIANTS
+    many = n_variants > EXACT_MAX_PROCESS_VARIANTS
     conf = conformance.conformance_matrix(plist, mlist, method="df" if many else None)
     conformance_raw = np.asarray(conf.raw if hasattr(conf, "raw") else conf, dtype=float)
     conf_zero = conformance_raw.copy()

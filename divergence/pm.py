@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import statespace
 from .errors import ModelError
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "model_graph",
     "model_graph_method",
     "df_fitness",
+    "alignment_fitness",
+    "exact_alignment_possible",
     "alignment_method",
     "DFG_MIN_ACTIVITIES",
     "DFG_MIN_CASE_SHARE",
@@ -83,6 +86,10 @@ SHORTEST_MAX_STATES = 1_000_000
 #: Reachable markings explored by :func:`model_graph` before it falls back to
 #: the process tree (or the net's structure).
 GRAPH_MAX_STATES = 50_000
+#: Models with at most this many reachable markings are aligned exactly on
+#: their state space (:mod:`divergence.statespace`); its distance matrix
+#: takes ``4 * n^2`` bytes.
+EXACT_MAX_STATES = 3_000
 
 #: Models with more visible activities than this are aligned on their
 #: directly-follows graph (``method="dfg"``), not with A*: on such models
@@ -640,6 +647,10 @@ def alignment_method(model: Model) -> str:
 def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: str = "auto") -> Alignment:
     if method == "dfg" or alignment_method(model) == "dfg" or len(trace) > ASTAR_MAX_VARIANT_LEN:
         return _align_dfg(trace, model)
+    ss = _exact_space(model) if method == "auto" else None
+    if ss is not None:
+        moves, _ = statespace.align(ss, trace)
+        return _alignment(trace, tuple(Move(k, a) for k, a in moves), ss.shortest, True, "state-space")
     info = _model_info(model)
     shortest = info["shortest"]
     # the enumerated language first: whether it completes depends on counts,
@@ -792,6 +803,37 @@ def _align_dfg(trace: tuple[str, ...], model: Model) -> Alignment:
         j = i
     moves = tuple(m for seg in reversed(segs) for m in seg)
     return _alignment(trace, moves, shortest, False, "dfg")
+
+
+def exact_alignment_possible(model: Model) -> bool:
+    """Whether the model's state space is small enough for exact alignments (:data:`EXACT_MAX_STATES`)."""
+    return _exact_space(model) is not None
+
+
+def alignment_fitness(variants: Sequence[tuple[str, ...]], model: Model) -> np.ndarray | None:
+    """Optimal-alignment fitness of each variant, vectorised; None for a model too large.
+
+    Parameters
+    ----------
+    variants : sequence of tuple of str
+    model : Model
+
+    Returns
+    -------
+    ndarray of float, shape (len(variants),), or None
+        ``1 - cost / (len(variant) + shortest model path)`` with the standard
+        costs (log and visible model moves 1), as :attr:`Alignment.fitness`;
+        exact. None when the model has more than :data:`EXACT_MAX_STATES`
+        reachable markings.
+    """
+    ss = _exact_space(model)
+    if ss is None:
+        return None
+    cost = statespace.alignment_costs(ss, variants).astype(float)
+    den = np.array([len(v) for v in variants], dtype=float) + ss.shortest
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.where(den > 0, 1.0 - cost / den, 1.0)
+    return np.clip(fit, 0.0, 1.0)
 
 
 def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unknown: bool = True) -> np.ndarray:
@@ -1052,6 +1094,23 @@ def model_graph_method(model: Model) -> str:
     return _graph(model)["method"]
 
 
+_SPACE_CACHE: "weakref.WeakKeyDictionary[Model, object]" = weakref.WeakKeyDictionary()
+
+
+def _state_space(model: Model) -> "statespace.StateSpace | None":
+    """The model's reachability graph (cached), or None beyond :data:`GRAPH_MAX_STATES` markings."""
+    if model not in _SPACE_CACHE:
+        trans, start, final = _compile(model)
+        _SPACE_CACHE[model] = statespace.explore(trans, start, final, GRAPH_MAX_STATES)
+    return _SPACE_CACHE[model]
+
+
+def _exact_space(model: Model) -> "statespace.StateSpace | None":
+    """The state space when small enough for exact alignments (:data:`EXACT_MAX_STATES`)."""
+    ss = _state_space(model)
+    return ss if ss is not None and ss.n <= EXACT_MAX_STATES and ss.final >= 0 else None
+
+
 def _graph(model: Model) -> dict:
     g = _GRAPH_CACHE.get(model)
     if g is None:
@@ -1068,27 +1127,10 @@ def _graph(model: Model) -> dict:
 
 
 def _graph_reachability(model: Model) -> dict | None:
-    trans, start, final = _compile(model)
-    index = {start: 0}
-    states = [start]
-    silent: list[list[int]] = []
-    visible: list[list[tuple[str, int]]] = []
-    k = 0
-    while k < len(states):
-        s = states[k]
-        sil, vis = [], []
-        for label, nxt in _enabled(s, trans):
-            j = index.get(nxt)
-            if j is None:
-                if len(states) >= GRAPH_MAX_STATES:
-                    return None
-                j = index[nxt] = len(states)
-                states.append(nxt)
-            (sil.append(j) if label is None else vis.append((label, j)))
-        silent.append(sil)
-        visible.append(vis)
-        k += 1
-    n = len(states)
+    ss = _state_space(model)
+    if ss is None:
+        return None
+    silent, visible, n = ss.silent, ss.visible, ss.n
     # nxt[s]: visible labels that can fire from s after silent steps only
     nxt_labels = [set(lbl for lbl, _ in visible[s]) for s in range(n)]
     rev: list[list[int]] = [[] for _ in range(n)]
@@ -1108,8 +1150,8 @@ def _graph_reachability(model: Model) -> dict | None:
                     work.append(s)
     # fin[s]: the final marking is reachable from s through silent steps only
     fin = [False] * n
-    if final in index:
-        f = index[final]
+    if ss.final >= 0:
+        f = ss.final
         fin[f] = True
         stack = [f]
         while stack:

@@ -54,7 +54,30 @@ def test_file_model_and_unknown_activities():
     m = pm.read_model(MODELS / "abcd.ptml")
     p = make_profile([("A,X,B,C,D", 1)])
     assert unit_fitness(p, m, count_unknown=False) == pytest.approx(1.0)
-    assert unit_fitness(p, m) == pytest.approx(0.8)
+    # one log move (X) over 5 events plus the 4 of the shortest model run
+    assert unit_fitness(p, m) == pytest.approx(1 - 1 / 9)
+    # token replay: fitness 1 on the known events, times the 4/5 known
+    assert unit_fitness(p, m, method="token") == pytest.approx(0.8)
+
+
+def test_alignment_fitness_counts_log_and_model_moves():
+    m = pm.read_model(MODELS / "abcd.ptml")
+    # swapped B and C: one log move and one model move
+    assert unit_fitness(make_profile([("A,C,B,D", 1)]), m) == pytest.approx(1 - 2 / 8)
+    # a missing step is one model move; the empty trace is all model moves
+    assert unit_fitness(make_profile([("A,B,D", 1)]), m) == pytest.approx(1 - 1 / 7)
+    assert unit_fitness(make_profile([("A,B,C,D", 3), ("A,B,D", 1)]), m) == pytest.approx((3 + 6 / 7) / 4)
+
+
+def test_model_with_a_large_state_space_falls_back_to_token_replay(units, monkeypatch):
+    profs, _ = units
+    monkeypatch.setattr(pm, "EXACT_MAX_STATES", 1)
+    fresh = [pm.discover_model(p) for p in profs]
+    raw = conformance_raw(profs, fresh)
+    assert set(raw.methods.ravel()) == {"token"}
+    assert raw[0, 0] == pytest.approx(0.0) and raw[1, 0] > 0
+    with pytest.raises(OptionError, match="too large for exact alignments"):
+        conformance_raw(profs, fresh, method="align")
 
 
 def test_resampled_profiles_use_cache(units, monkeypatch):
@@ -62,10 +85,11 @@ def test_resampled_profiles_use_cache(units, monkeypatch):
     conformance_raw(profs, models)
     resampled = [make_profile([("A,B,C,D", 1), ("A,C,B,D", 9)], unit="par")]
 
-    def boom(*a, **k):  # pm4py must not be called again
-        raise AssertionError("replayed again")
+    def boom(*a, **k):  # no variant may be aligned or replayed again
+        raise AssertionError("aligned again")
 
     monkeypatch.setattr(pm, "_event_log", boom)
+    monkeypatch.setattr(pm.statespace, "alignment_costs", boom)
     raw = conformance_raw(resampled, models[1:2])
     assert raw.shape == (1, 1) and raw[0, 0] == pytest.approx(0.0)
     raw0 = conformance_raw(resampled, models[:1])
@@ -82,12 +106,12 @@ def test_df_method_switch_and_methods_recorded(units, monkeypatch):
     from divergence import conformance
 
     profs, models = units
-    token = conformance_raw(profs, models)
-    assert set(token.methods.ravel()) == {"token"}
+    exact = conformance_raw(profs, models)
+    assert set(exact.methods.ravel()) == {"align"}
     monkeypatch.setattr(conformance, "DF_MIN_ACTIVITIES", 0)
     df = conformance_matrix(profs, models)
     assert set(df.methods.ravel()) == {"df"}
     assert np.all(np.diag(df) == 0) and df.raw[0, 0] == pytest.approx(0.0)
     assert ((df >= 0) & (df <= 1)).all()
-    assert df[0, 1] == pytest.approx(0.0) and df[1, 0] > 0  # same asymmetry as token replay
+    assert df[0, 1] == pytest.approx(0.0) and df[1, 0] > 0  # same asymmetry as alignments
     assert df[2, 0] > 0

@@ -133,7 +133,7 @@ def test_align_variants_exact(variant, moves, fitness):
     got = sorted(mv.kind[0] + mv.activity for mv in a.moves)
     assert got == sorted(moves.split())  # ties may order moves either way
     assert a.fitness == pytest.approx(fitness)
-    assert a.exact and a.method == "language"  # small finite language: enumerated, deterministic
+    assert a.exact and a.method == "state-space"  # exact, on the reachability graph, deterministic
 
 
 def test_align_fallback_language_is_exact_and_agrees(monkeypatch):
