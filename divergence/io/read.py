@@ -266,10 +266,21 @@ def _worker(source: _Source, keys, limit: int, process: str):
 
 
 def _sort(frame: pd.DataFrame) -> pd.DataFrame:
-    order = np.arange(len(frame))
-    keyed = frame.drop(columns="_row").assign(_order=order)
-    keyed = keyed.sort_values(
-        [schema.PROCESS, schema.UNIT, schema.CASE, schema.TIMESTAMP, "_order"], kind="stable"
+    """Events ordered by process, unit, case, timestamp, then input order (one Arrow sort)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(column: str) -> pa.Array:
+        return pa.array(frame[column].array)  # Arrow-backed strings: no copy
+
+    keys = [schema.PROCESS, schema.UNIT, schema.CASE]
+    table = pa.table(
+        {
+            **{k: arrow(k) for k in keys},
+            "_ts": pa.array(frame[schema.TIMESTAMP].array.asi8),
+            "_order": pa.array(np.arange(len(frame), dtype=np.int64)),
+        }
     )
-    return keyed.drop(columns="_order").reset_index(drop=True)
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in [*keys, "_ts", "_order"]])
+    return frame.drop(columns="_row").take(order.to_numpy()).reset_index(drop=True)
 
