@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's paths, the real logs, one demo run per session."""
+"""Shared fixtures: the repository's paths, the real logs, one demo run and one pandas engine run per session."""
 
 from __future__ import annotations
 
@@ -49,3 +49,20 @@ def demo_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_summary(demo_run) -> dict:
     return json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def pandas_summary(tmp_path_factory) -> dict:
+    """summary.json of ``analyse sample_logs --engine pandas`` with the engine tests' quick options.
+
+    The run the other engines' summaries are compared with (test_engines_cli,
+    test_engines_spark): no graphs and 3 bootstrap draws, about 5 s, where
+    :func:`demo_run`'s defaults (graphs, 50 draws) take about 35 s.
+    """
+    from test_engines_cli import run_analyse
+
+    if not any(SAMPLE_LOGS.glob("*/*.*")):
+        pytest.skip("sample_logs/ not generated")
+    summary = run_analyse(tmp_path_factory.mktemp("pandas") / "out", str(SAMPLE_LOGS), "--engine", "pandas")
+    assert summary["options"]["engine"] == "pandas"
+    return summary

@@ -1,9 +1,11 @@
 """The whole analysis gives the same summary.json whichever engine profiles the events.
 
 Each run is the real command (``divergence.cli.main(["analyse", ...])``),
-in this process. Default alignments are deterministic; the fixture below
+in this process. Default alignments are deterministic; :func:`run_analyse`
 also lifts pm4py A*'s time limit in case a run takes that route, so that
-the comparison is about the engines, not about the machine's load.
+the comparison is about the engines, not about the machine's load. The
+pandas run they are compared with is ``pandas_summary`` (conftest.py), made
+once per session for these tests and the Spark ones.
 """
 
 from __future__ import annotations
@@ -27,21 +29,15 @@ VOLATILE_OPTIONS = ("engine", "inputs", "sql_table", "sql_query", "spark_master"
 pytestmark = pytest.mark.filterwarnings("ignore::divergence.errors.DivergenceWarning")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_alignment_time_limit():
-    from divergence import pm
+def run_analyse(out: Path, *args: str) -> dict:
+    """``divergence analyse ARGS`` (no graphs, 3 bootstrap draws, no A* time limit): its summary.json."""
+    from divergence import cli, pm
 
+    argv = ["analyse", *args, "--out", str(out), "--no-graphs", "--bootstrap", "3", "--quiet"]
     original = pm._astar
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "_astar", lambda trace, model, timeout_s: original(trace, model, 600.0))
-        yield
-
-
-def run_analyse(out: Path, *args: str) -> dict:
-    from divergence import cli
-
-    argv = ["analyse", *args, "--out", str(out), "--no-graphs", "--bootstrap", "3", "--quiet"]
-    assert cli.main(argv) == 0
+        assert cli.main(argv) == 0
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
@@ -84,15 +80,6 @@ def _diff(x, y, path: str, out: list[str]) -> None:
             _diff(p, q, f"{path}[{i}]", out)
     elif x != y:
         out.append(f"{path}: {x!r:.80} != {y!r:.80}")
-
-
-@pytest.fixture(scope="module")
-def pandas_summary(tmp_path_factory):
-    if not any(SAMPLES.glob("*/*.*")):
-        pytest.skip("sample_logs/ not generated")
-    summary = run_analyse(tmp_path_factory.mktemp("pandas") / "out", str(SAMPLES), "--engine", "pandas")
-    assert summary["options"]["engine"] == "pandas"
-    return summary
 
 
 def test_duckdb_summary_equals_pandas(pandas_summary, tmp_path):
@@ -178,8 +165,7 @@ def test_database_password_is_not_recorded():
 
 
 def test_spark_flag_is_passed_through(tmp_path, monkeypatch):
-    """Spark runs the whole analysis too; checked at the aggregate level in test_engines_spark
-    (a full Spark analysis of sample_logs/ takes well over a minute, so here only the wiring)."""
+    """The options reach the engine (the Spark analysis itself is checked in test_engines_spark)."""
     from divergence import engines, pipeline
 
     seen = {}

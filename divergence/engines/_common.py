@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from divergence import schema
 from divergence.errors import EmptyLogError
+from divergence.io.safety import file_sha256
 from divergence.profile import Aggregates
 
-__all__ = ["KEY_ROLES", "keys_of", "to_aggregates"]
+__all__ = ["KEY_ROLES", "fill_sources", "keys_of", "to_aggregates", "xes_events"]
 
 #: Keyword of each column role, as in :func:`divergence.read_logs`.
 KEY_ROLES = {
@@ -43,6 +45,33 @@ _TEXT = ("process", "unit", "variant", "source", "target", "activity", "resource
 def keys_of(keys: Mapping[str, str | None]) -> dict[str, str | None]:
     """Role -> user column name, from ``case_id_key=``-style keywords."""
     return {role: keys.get(kw) for kw, role in KEY_ROLES.items()}
+
+
+def fill_sources(records: list[dict], counts: Mapping[int, int], *, checksums: bool = True) -> list[dict]:
+    """Complete the input records as the pandas reader writes them (``summary.json`` ``inputs``).
+
+    ``records[i]`` (``path``, ``format``) gets ``events``, the events kept
+    from source ``i`` (``counts[i]``), and ``sha256`` when ``checksums`` and
+    its path is a local file; URLs and other remote paths get no hash.
+    """
+    for i, rec in enumerate(records):
+        rec["events"] = int(counts.get(i, 0))
+        if checksums and Path(rec["path"]).is_file():
+            rec["sha256"] = file_sha256(Path(rec["path"]))
+    return records
+
+
+def xes_events(source, keys: Mapping[str, str | None], process: str) -> pd.DataFrame:
+    """Canonical events of one XES file (a ``divergence.io.read`` source), read by the pandas reader."""
+    from divergence.io.clean import canonical_events
+    from divergence.io.columns import detect_columns, wanted_xes_keys
+    from divergence.io.safety import default_max_bytes, strip_log_suffix
+    from divergence.io.xes import read_xes
+
+    event_keys, trace_keys = wanted_xes_keys(keys)
+    raw = read_xes(source.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
+    roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
+    return canonical_events(raw, roles, source.path, unit=strip_log_suffix(source.path), process=process)
 
 
 def to_aggregates(tables: Mapping[str, pd.DataFrame], extra: dict | None = None) -> Aggregates:

@@ -42,13 +42,11 @@ import pandas as pd
 
 from divergence import schema
 from divergence.errors import InputError, OptionError, TimestampError
-from divergence.io.clean import canonical_events
-from divergence.io.columns import LIFECYCLE, detect_columns, wanted_xes_keys
-from divergence.io.safety import default_max_bytes, file_sha256, strip_log_suffix
-from divergence.io.xes import read_xes
+from divergence.io.columns import LIFECYCLE, detect_columns
+from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
 
-from ._common import keys_of, to_aggregates
+from ._common import fill_sources, keys_of, to_aggregates, xes_events
 from .sql import (
     DUCKDB,
     TABLES,
@@ -143,11 +141,7 @@ def aggregate_duckdb(
                 plan = "general"
                 relation, records, _ = _events_sql(con, source, keys, deduplicate)
                 tables, counts = _general(con, relation, records)
-        if records:
-            for i, rec in enumerate(records):
-                rec["events"] = int(counts.get(i, 0))
-                if checksums and Path(rec["path"]).is_file():
-                    rec["sha256"] = file_sha256(Path(rec["path"]))
+        fill_sources(records, counts, checksums=checksums)
     finally:
         con.close()
         if own_temp:
@@ -260,7 +254,7 @@ def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = F
             schema_ = tuple(con.sql(f"DESCRIBE SELECT * FROM read_parquet('{_lit(str(src.path))}')").fetchall())
             parquet_groups.setdefault(schema_, []).append(i)
         else:
-            parts.append(_xes_sql(con, i, src, keys, unit, process, dup_key))
+            parts.append(_xes_sql(con, i, src, keys, process, dup_key))
     for g, members in enumerate(parquet_groups.values()):
         rows = ", ".join(
             f"('{_lit(str(sources[i].path))}', {i}, '{_lit(strip_log_suffix(sources[i].path))}', "
@@ -310,11 +304,8 @@ def _kind(typ: str) -> str:
     return typ
 
 
-def _xes_sql(con, i: int, src, keys: dict, unit: str, process: str, dup_key: bool = False) -> str:
-    event_keys, trace_keys = wanted_xes_keys(keys)
-    raw = read_xes(src.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
-    roles = detect_columns([c for c in raw.columns if c != "_row"], keys, src.path)
-    ev = canonical_events(raw, roles, src.path, unit=unit, process=process)
+def _xes_sql(con, i: int, src, keys: dict, process: str, dup_key: bool = False) -> str:
+    ev = xes_events(src, keys, process)
     frame = pd.DataFrame(
         {
             "src": i,

@@ -7,32 +7,41 @@ stripped; times to UTC; exact duplicates dropped) and computes the aggregates
 with Spark SQL: ``lag`` over (process, unit, case ordered by time, file, row)
 for directly-follows pairs, ``array_sort`` of ``collect_list`` of structs for
 variants and exact ``percentile`` for medians. Only the aggregates are
-collected to the driver. XES files are read by the pandas reader and handed
-to Spark. Lifecycle start/complete folding is not done here: a log with
-lifecycle ``start`` events is refused (use the pandas or DuckDB engine).
+collected to the driver. Lifecycle start/complete folding is not done here:
+a log with lifecycle ``start`` events is refused (use the pandas or DuckDB
+engine).
 
-The unit of events without a unit column is the file name without log
-extensions; their process follows the file readers' rule for local inputs,
-and is the parent folder's name for remote ones.
+Local inputs (all paths exist on the driver) are found as the pandas reader
+finds them; XES files among them are read by the pandas reader and handed to
+Spark as one relation. Anything else (URLs, cluster paths) is read by Spark
+alone. ``extra["sources"]`` has one record per file (path, format, events),
+with the SHA-256 for local files only. The unit of events without a unit
+column is the file name without log extensions; their process follows the
+file readers' rule for local inputs, and is the parent folder's name for
+remote ones.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from functools import reduce
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
 from divergence import schema
 from divergence.errors import ColumnError, OptionError
 from divergence.io.columns import LIFECYCLE, detect_columns
+from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
 
-from ._common import keys_of, to_aggregates
+from ._common import fill_sources, keys_of, to_aggregates, xes_events
 
 __all__ = ["aggregate_spark", "spark_session"]
 
+_INTERNAL = ("_dv_file", "_dv_rid", "_dv_src", "_dv_unit", "_dv_process")
 _UNSAFE = r"[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
 _SESSIONS: dict[str, object] = {}
 
@@ -86,12 +95,14 @@ def aggregate_spark(
     keys = keys_of(locals())
     spark = spark_session(spark_master or "local[*]")
     if isinstance(source, pd.DataFrame):
-        events = _from_frame(spark, source, 0)
+        events, records = _from_frames(spark, [(source, 0)]), []
     else:
-        events = _read(spark, source, keys)
+        events, records = _read(spark, source, keys)
     events.createOrReplaceTempView("dv_ev")
     spark.catalog.cacheTable("dv_ev")
     try:
+        if records:
+            fill_sources(records, dict(spark.sql("SELECT src, count(*) FROM dv_ev GROUP BY src").collect()))
         # the per-case table feeds three results: computed (sorted lists) once
         spark.sql(_CASES).createOrReplaceTempView("dv_cases")
         spark.catalog.cacheTable("dv_cases")
@@ -101,7 +112,7 @@ def aggregate_spark(
             spark.catalog.uncacheTable("dv_cases")
     finally:
         spark.catalog.uncacheTable("dv_ev")
-    extra = {"engine": "spark", "seconds": time.perf_counter() - t0, "sources": [], "master": spark_master}
+    extra = {"engine": "spark", "seconds": time.perf_counter() - t0, "sources": records, "master": spark_master}
     return to_aggregates(tables, extra)
 
 
@@ -131,9 +142,21 @@ def _queries() -> dict[str, str]:
     }
 
 
-def _from_frame(spark, frame: pd.DataFrame, src: int):
+def _from_frames(spark, parts: list[tuple[pd.DataFrame, int]]):
+    """Canonical event frames, each with its source index, as one Spark DataFrame."""
     from pyspark.sql import types as T
 
+    df = pd.concat([_event_columns(frame, src) for frame, src in parts], ignore_index=True)
+    fields = [
+        T.StructField("src", T.LongType()), T.StructField("ord", T.LongType()),
+        *(T.StructField(c, T.StringType()) for c in ("process", "unit", "case_id", "activity")),
+        T.StructField("ts", T.TimestampType()), T.StructField("resource", T.StringType()),
+        T.StructField("start_ts", T.TimestampType()),
+    ]
+    return spark.createDataFrame(df, schema=T.StructType(fields))
+
+
+def _event_columns(frame: pd.DataFrame, src: int) -> pd.DataFrame:
     df = pd.DataFrame(
         {
             "src": src,
@@ -149,61 +172,56 @@ def _from_frame(spark, frame: pd.DataFrame, src: int):
         }
     )
     df["start_ts"] = pd.to_datetime(df["start_ts"], utc=True)
-    fields = [
-        T.StructField("src", T.LongType()), T.StructField("ord", T.LongType()),
-        *(T.StructField(c, T.StringType()) for c in ("process", "unit", "case_id", "activity")),
-        T.StructField("ts", T.TimestampType()), T.StructField("resource", T.StringType()),
-        T.StructField("start_ts", T.TimestampType()),
-    ]
-    return spark.createDataFrame(df, schema=T.StructType(fields))
+    return df
 
 
 def _read(spark, source, keys: dict):
+    """The cleaned events of all inputs, and a record (path, format) per file; ``src`` indexes the records."""
     from pyspark.sql import functions as F
 
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    local = all(Path(str(i)).exists() for i in items)
-    frames = []
-    if local:
+    frames, records, reads, xes = [], [], [], []
+    if all(Path(str(i)).exists() for i in items):  # local: files as the pandas reader finds them
         from .duckdb import input_files
 
         files = input_files(items)
         fallback = files[0].path.resolve().parent.name or "process"
-        groups: dict[tuple[str, str, str], list[str]] = {}
+        records = [{"path": str(f.path), "format": f.fmt} for f in files]
+        groups: dict[tuple[str, str], list[int]] = {}
         for k, f in enumerate(files):
             if f.fmt == "xes":
-                from divergence.io.clean import canonical_events
-                from divergence.io.columns import wanted_xes_keys
-                from divergence.io.safety import default_max_bytes, strip_log_suffix
-                from divergence.io.xes import read_xes
-
-                event_keys, trace_keys = wanted_xes_keys(keys)
-                raw = read_xes(f.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
-                roles = detect_columns([c for c in raw.columns if c != "_row"], keys, f.path)
-                ev = canonical_events(raw, roles, f.path, unit=strip_log_suffix(f.path),
-                                      process=f.process or fallback)
-                frames.append(_from_frame(spark, ev, k))
+                xes.append((xes_events(f, keys, f.process or fallback), k))
+            else:  # CSV files are read together when their headers are the same
+                groups.setdefault((f.fmt, _header(f.path) if f.fmt == "csv" else ""), []).append(k)
+        for (fmt, _), members in groups.items():
+            known = {files[k].path.resolve(): (k, files[k].process or fallback) for k in members}
+            reads.append((fmt, [str(p) for p in known], known))
+        if xes:  # all XES files in one local relation
+            frames.append(_from_frames(spark, xes))
+    else:  # paths and URLs only Spark reads: no hash; process = parent folder
+        reads = [("csv" if ".csv" in str(i).lower() else "parquet", [str(i)], None) for i in items]
+    for fmt, paths, known in reads:
+        df = spark.read.option("header", True).csv(paths) if fmt == "csv" else spark.read.parquet(*paths)
+        rows = []
+        for uri in df.inputFiles():  # the names input_file_name() gives
+            path = Path(unquote(urlparse(uri).path))
+            if known is None:
+                rows.append((uri, len(records), strip_log_suffix(path), path.parent.name or "process"))
+                records.append({"path": uri, "format": fmt})
             else:
-                key = (f.fmt, _header(f.path) if f.fmt == "csv" else "", f.process or fallback)
-                groups.setdefault(key, []).append(str(f.path.resolve()))
-        plan = [(fmt, paths, process) for (fmt, _, process), paths in groups.items()]
-    else:
-        plan = [("csv" if ".csv" in str(i).lower() else "parquet", [str(i)], None) for i in items]
-    for fmt, paths, process in plan:
-        reader = spark.read.option("header", True) if fmt == "csv" else spark.read
-        df = reader.csv(paths) if fmt == "csv" else reader.parquet(*paths)
-        df = df.withColumn("_file", F.col("_metadata.file_path")).withColumn("_rid", F.monotonically_increasing_id())
-        frames.append(_clean(df, keys, paths[0], process))
-    out = frames[0]
-    for f in frames[1:]:
-        out = out.unionByName(f)
-    return out
+                k, process = known[path]
+                rows.append((uri, k, strip_log_suffix(files[k].path), process))
+        table = spark.createDataFrame(rows, "_dv_file string, _dv_src long, _dv_unit string, _dv_process string")
+        df = df.withColumn("_dv_file", F.input_file_name()).withColumn("_dv_rid", F.monotonically_increasing_id())
+        frames.append(_clean(df.join(F.broadcast(table), "_dv_file"), keys, paths[0]))
+    return reduce(lambda a, b: a.unionByName(b), frames), records
 
 
-def _clean(df, keys: dict, label: str, process: str | None):
+def _clean(df, keys: dict, label: str):
+    """Canonical events of one read: roles detected from its schema; unit and process defaults per file."""
     from pyspark.sql import functions as F
 
-    columns = [c for c in df.columns if c not in ("_file", "_rid")]
+    columns = [c for c in df.columns if c not in _INTERNAL]
     roles = detect_columns(columns, keys, Path(label))
     types = dict(df.dtypes)
     if LIFECYCLE in roles:
@@ -227,9 +245,6 @@ def _clean(df, keys: dict, label: str, process: str | None):
     def clean(c):
         return F.regexp_replace(c, _UNSAFE.replace("\\\\", "\\"), "")
 
-    stem = F.regexp_extract(F.col("_file"), r"([^/]+?)(\.xes\.gz|\.xes|\.csv\.gz|\.csv|\.parquet|\.pq)?$", 1)
-    parent = F.lit(process) if process else F.element_at(F.split(F.col("_file"), "/"), -2)
-
     def filled(role: str, default):
         if role not in roles:
             return default
@@ -240,25 +255,24 @@ def _clean(df, keys: dict, label: str, process: str | None):
     ts = F.when(blank(ts_col.cast("string")), None).otherwise(ts_col.cast("timestamp"))
     others = [c for c in columns if c not in {roles[r] for r in roles if r != LIFECYCLE}]
     out = df.select(
-        F.col("_file"),
-        F.col("_rid"),
-        filled(schema.PROCESS, parent).alias("process"),
-        filled(schema.UNIT, stem).alias("unit"),
+        F.col("_dv_src").alias("src"),
+        F.col("_dv_rid"),
+        filled(schema.PROCESS, F.col("_dv_process")).alias("process"),
+        filled(schema.UNIT, F.col("_dv_unit")).alias("unit"),
         text(schema.CASE).alias("case_id"),
         act.alias("activity"),
         ts.alias("ts"),
         (text(schema.RESOURCE) if schema.RESOURCE in roles else F.lit(None).cast("string")).alias("resource"),
         *(F.col(f"`{c}`").cast("string").alias(f"o{k}") for k, c in enumerate(others)),
     )
-    out = out.filter(~blank(F.col("case_id")) & ~blank(text(schema.ACTIVITY).alias("a")) if False else
-                     ~blank(F.col("case_id")) & F.col("activity").isNotNull() & F.col("ts").isNotNull())
-    group = ["_file", "process", "unit", "case_id", "activity", "ts", "resource", *(f"o{k}" for k in range(len(others)))]
-    out = out.groupBy(*group).agg(F.min("_rid").alias("ord"))
+    out = out.filter(~blank(F.col("case_id")) & F.col("activity").isNotNull() & F.col("ts").isNotNull())
+    # exact duplicates within a file: the first row is kept
+    group = ["src", "process", "unit", "case_id", "activity", "ts", "resource", *(f"o{k}" for k in range(len(others)))]
+    out = out.groupBy(*group).agg(F.min("_dv_rid").alias("ord"))
     return out.select(
-        F.col("_file").alias("src_file"),
-        "ord", "process", "unit", "case_id", "activity", "ts", "resource",
+        "src", "ord", "process", "unit", "case_id", "activity", "ts", "resource",
         F.lit(None).cast("timestamp").alias("start_ts"),
-    ).withColumn("src", F.xxhash64("src_file")).drop("src_file")
+    )
 
 
 def _header(path: Path) -> str:
