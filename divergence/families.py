@@ -18,7 +18,11 @@ from scipy.cluster.hierarchy import cut_tree, leaves_list, linkage
 from scipy.spatial.distance import squareform
 
 from .errors import OptionError
+from .parallel import fork_map
 from .profile import UnitProfile
+
+#: Resamples from which the bootstrap runs in forked workers (a pool costs ~0.1 s).
+_PARALLEL_MIN_RESAMPLES = 8
 
 __all__ = [
     "Families",
@@ -266,7 +270,10 @@ def bootstrap_stability(
     Notes
     -----
     n calls of ``distance_fn`` plus n clusterings: O(n·(cost of the
-    distance + N²)).
+    distance + N²)). From :data:`_PARALLEL_MIN_RESAMPLES` resamples on they
+    are split over the cores (:func:`divergence.parallel.fork_map`); each
+    resample has its own seed (``SeedSequence(seed).spawn(n)``), so the
+    result does not depend on the number of workers.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise OptionError(f"bootstrap resamples must be a positive integer, got {n!r}")
@@ -275,18 +282,21 @@ def bootstrap_stability(
     if missing:
         raise OptionError(f"no profile for unit(s) {', '.join(missing)}")
     ordered = [by_unit[u] for u in families.units]
-    rng = np.random.default_rng(seed)
-    target = {f: frozenset(m) for f, m in families.members.items()}
-    hits = dict.fromkeys(target, 0)
+    seeds = np.random.SeedSequence(seed).spawn(n)
     k = families.n_families
-    for _ in range(n):
+
+    def replicate(r: int) -> set[frozenset]:
+        rng = np.random.default_rng(seeds[r])
         sample = [_resample(p, rng) for p in ordered]
         d = np.asarray(distance_fn(sample), dtype=float)
         again = find_families(d, families.units, n_families=k)
-        found = {frozenset(m) for m in again.members.values()}
-        for f, mem in target.items():
-            hits[f] += mem in found
-    return {f: hits[f] / n for f in target}
+        return {frozenset(m) for m in again.members.values()}
+
+    # replicates are independent, each with its own seed: the same shares
+    # whether they run here or split over forked workers
+    found = fork_map(replicate, n, workers=None if n >= _PARALLEL_MIN_RESAMPLES else 1)
+    target = {f: frozenset(m) for f, m in families.members.items()}
+    return {f: sum(mem in fr for fr in found) / n for f, mem in target.items()}
 
 
 # ----------------------------------------------------------------- helpers
@@ -350,11 +360,12 @@ def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     counts = v["cases"].to_numpy(dtype=float)
     total = int(counts.sum())
     new = rng.multinomial(total, counts / counts.sum())
-    keep = new > 0
-    v2 = v.loc[keep].copy()
+    keep = np.flatnonzero(new)
+    v2 = v.take(keep).reset_index(drop=True)  # observed order; the measures sort as they need
     v2["cases"] = new[keep].astype(np.int64)
     v2["share"] = v2["cases"] / total
-    v2 = v2.reset_index(drop=True)  # observed order; the measures sort as they need
+    # where each kept row was among the observed variants (read by ResampledDistance)
+    v2.attrs = {"observed_rows": keep, "observed_n": len(v)}
     d = p.durations
     if len(d):
         dc = d["cases"].to_numpy(dtype=float)

@@ -28,23 +28,18 @@ on resampled profiles (see :func:`divergence.families.bootstrap_stability`).
 from __future__ import annotations
 
 import inspect
-import multiprocessing
-import os
-import threading
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import ot
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 from scipy.special import rel_entr
 from scipy.stats import wasserstein_distance
 
+from . import parallel
 from .errors import DivergenceWarning, OptionError
 from .profile import UnitProfile
 
@@ -475,38 +470,18 @@ def _encode(variant: tuple[str, ...], book: Mapping[str, int]) -> str:
 
 #: Ground distances (summed n·m over pairs) above which solves run in a process pool.
 _PARALLEL_CELLS = 4e7
-_WORKER_LANGS: list = []
 
 
 def _solve_pairs(langs: list, pairs: list[tuple[int, int]], n_jobs: int) -> tuple[list, int]:
-    """(value, optimal) per pair, in a process pool when the work is large."""
+    """(value, optimal) per pair, in forked workers when the work is large."""
     if n_jobs == 0 or not isinstance(n_jobs, (int, np.integer)):
         raise OptionError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    jobs = min(cores if n_jobs < 0 else int(n_jobs), len(pairs))
+    jobs = min(parallel.cores() if n_jobs < 0 else int(n_jobs), len(pairs))
     cells = sum(len(langs[i][0]) * len(langs[j][0]) for i, j in pairs)
-    # fork only: spawn would re-run a caller's unguarded script; and only from
-    # a single-threaded caller, where forking is safe
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if jobs > 1 and cells >= _PARALLEL_CELLS and forkable:
-        ctx = multiprocessing.get_context("fork")
-        try:
-            with ProcessPoolExecutor(
-                jobs, mp_context=ctx, initializer=_init_worker, initargs=(langs,)
-            ) as pool:
-                return list(pool.map(_solve_pair, pairs)), jobs
-        except (OSError, BrokenProcessPool):  # no processes here: solve in this one
-            pass
+    if jobs > 1 and cells >= _PARALLEL_CELLS and parallel.can_fork():
+        # one thread per worker: the workers are the parallelism
+        return parallel.fork_map(lambda k: _emd(*langs[pairs[k][0]], *langs[pairs[k][1]], workers=1), len(pairs), workers=jobs, chunks=1), jobs
     return [_emd(*langs[i], *langs[j]) for i, j in pairs], 1
-
-
-def _init_worker(langs: list) -> None:
-    _WORKER_LANGS[:] = langs
-
-
-def _solve_pair(pair: tuple[int, int]) -> tuple[float, bool]:
-    i, j = pair
-    return _emd(*_WORKER_LANGS[i], *_WORKER_LANGS[j], workers=1)
 
 
 def _emd(
@@ -520,9 +495,25 @@ def _emd(
     )
     if len(sa) == 1 or len(sb) == 1:  # all mass moves: no optimisation needed
         return float(pa @ m @ pb), True
-    max_iter = max(1_000_000, 20 * len(sa) * len(sb))
-    value, log = ot.emd2(pa, pb, m, numItermax=max_iter, log=True)
-    return float(value), log.get("result_code", 1) == 1
+    return transport(pa, pb, m)
+
+
+def transport(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[float, bool]:
+    """Exact optimal transport cost between histograms; returns (value, solved to optimality).
+
+    POT's compiled network simplex (``ot.lp.emd_c``, what ``ot.emd2`` calls)
+    without ``emd2``'s per-call backend checks, which cost more than the
+    solve on small problems. ``b`` is rescaled to ``a``'s mass, as ``emd2``
+    does.
+    """
+    from ot.lp.emd_wrap import emd_c
+
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    b = b * (a.sum() / b.sum())
+    m = np.ascontiguousarray(cost, dtype=np.float64)
+    _, value, _, _, code = emd_c(a, b, m, max(1_000_000, 20 * m.size), 1)
+    return float(value), code == 1
 
 
 def _table(n: int, rows: list, keys: list, weights: list) -> np.ndarray:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import ot
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 from scipy import sparse
@@ -120,8 +119,12 @@ class ResampledDistance:
         out = []
         for idx, p in zip(self.index, profiles):
             c = np.zeros(len(idx))
-            rows = [idx[tuple(v)] for v in p.variants["variant"]]
-            np.add.at(c, rows, p.variants["cases"].to_numpy(dtype=float))
+            cases = p.variants["cases"].to_numpy(dtype=float)
+            rows = p.variants.attrs.get("observed_rows")
+            if rows is None or p.variants.attrs.get("observed_n") != len(idx) or len(rows) != len(cases):
+                # not from the bootstrap's resampler: match the variants by name
+                rows = [idx[tuple(v)] for v in p.variants["variant"]]
+            np.add.at(c, rows, cases)
             out.append(c)
         return out
 
@@ -139,7 +142,7 @@ class ResampledDistance:
             if g.shape[0] == 1 or g.shape[1] == 1:
                 value = float(masses[i] @ g @ masses[j])
             else:
-                value = float(ot.emd2(masses[i], masses[j], g, numItermax=max(1_000_000, 20 * g.size)))
+                value = measures.transport(masses[i], masses[j], g)[0]
             lang[i, j] = lang[j, i] = value
         out["language"] = measures._finish(lang)
         out["performance"] = measures.performance(profiles)

@@ -203,6 +203,26 @@ def test_stability_in_unit_interval_for_blurred_families():
         bootstrap_stability(ps, lang, fam, n=0)
 
 
+def test_stability_does_not_depend_on_the_number_of_workers(monkeypatch):
+    ps = make_profiles(
+        {
+            "a": [("ABC", 10, 1.0), ("ACB", 10, 1.0)],
+            "b": [("ABC", 9, 1.0), ("ACB", 11, 1.0)],
+            "c": [("ABC", 11, 1.0), ("ACB", 9, 1.0)],
+        }
+    )
+
+    def lang(profiles):
+        return compute_measures(profiles, names=["language"]).matrices["language"]
+
+    fam = find_families(lang(ps), ["a", "b", "c"], n_families=2)
+    monkeypatch.setenv("DIVERGENCE_WORKERS", "1")
+    alone = bootstrap_stability(ps, lang, fam, n=16, seed=3)
+    monkeypatch.setenv("DIVERGENCE_WORKERS", "2")
+    assert bootstrap_stability(ps, lang, fam, n=16, seed=3) == alone
+    assert min(alone.values()) < 1.0  # a blurred pair: the shares are not trivially all 1
+
+
 def test_families_is_frozen():
     fam = find_families(np.zeros((2, 2)), ["a", "b"])
     assert isinstance(fam, Families)

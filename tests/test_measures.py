@@ -277,7 +277,7 @@ def test_language_process_pool_matches_serial(monkeypatch):
     monkeypatch.setattr(measures, "_PARALLEL_CELLS", 0)
     # other tests may have left threads behind; the pool forks only from a
     # single-threaded caller, which this test stands for
-    monkeypatch.setattr(measures.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(measures.parallel, "can_fork", lambda: True)
     pooled = compute_measures(ps, names=["language"], n_jobs=2)
     assert serial.details["language"]["processes"] == 1
     assert pooled.details["language"]["processes"] == 2

@@ -1,0 +1,52 @@
+"""Tests of divergence.parallel: forked pools that fall back to this process."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from divergence import parallel
+
+
+@pytest.fixture
+def single_threaded(monkeypatch):
+    """Other tests (browsers, Spark) may leave threads behind; this test stands for a single-threaded caller."""
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+
+
+def test_fork_map_returns_results_in_job_order_from_closures(single_threaded):
+    base = 10
+    assert parallel.fork_map(lambda i: (i, base + i * i), 7, workers=2) == [(i, base + i * i) for i in range(7)]
+
+
+def test_fork_map_runs_jobs_in_other_processes_with_two_workers(single_threaded):
+    pids = set(parallel.fork_map(lambda i: os.getpid(), 4, workers=2))
+    assert os.getpid() not in pids
+
+
+def test_fork_map_runs_in_this_process_with_one_worker_or_one_job():
+    seen = []
+    assert parallel.fork_map(lambda i: seen.append(i) or i, 3, workers=1) == [0, 1, 2]
+    assert seen == [0, 1, 2]
+    assert parallel.fork_map(lambda i: os.getpid(), 1, workers=2) == [os.getpid()]
+
+
+def test_fork_map_does_not_fork_from_a_threaded_caller():
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not parallel.can_fork()
+        assert set(parallel.fork_map(lambda i: os.getpid(), 4, workers=2)) == {os.getpid()}
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_workers_setting_overrides_the_cores(monkeypatch):
+    monkeypatch.setenv("DIVERGENCE_WORKERS", "3")
+    assert parallel.cores() == 3
+    monkeypatch.setenv("DIVERGENCE_WORKERS", "zero")
+    assert parallel.cores() >= 1
