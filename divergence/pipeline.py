@@ -146,7 +146,9 @@ def analyse(
     )
     engine_name = _resolve_engine(engine, inputs, sql_table=sql_table, sql_query=sql_query)
     if engine_name != "postgres":
-        inputs = [Path(p) for p in inputs]
+        # URLs stay text for Spark (Path would fold "s3a://bucket" into "s3a:/bucket")
+        keep_urls = engine_name == "spark"
+        inputs = [p if keep_urls and "://" in str(p) and not isinstance(p, Path) else Path(p) for p in inputs]
     engine_options = {"sql_table": sql_table, "sql_query": sql_query, "spark_master": spark_master,
                       "memory_limit": memory_limit}
     if engine == "auto":  # options for engines auto did not pick are ignored, not refused

@@ -136,3 +136,16 @@ def test_spark_records_a_path_it_reads_itself_without_hash(spark_master, tmp_pat
     got = aggregate(tiny.as_uri(), engine="spark", spark_master=spark_master)
     assert_same(expected, got)  # unit from the file name, process from its folder, as for local files
     assert got.extra["sources"] == [{"path": tiny.as_uri(), "format": "csv", "events": expected.extra["sources"][0]["events"]}]
+
+
+def test_analyse_passes_urls_to_spark_unchanged(spark_master, tmp_path):
+    """``analyse`` keeps a URL whole for Spark (a Path would fold ``scheme://`` into ``scheme:/``)."""
+    from test_engines import tiny_csv
+
+    from divergence.pipeline import analyse
+
+    (tmp_path / "north").mkdir()
+    uri = tiny_csv(tmp_path / "north" / "tiny.csv").as_uri()
+    result = analyse(uri, engine="spark", spark_master=spark_master, bootstrap=0)
+    assert result.options["inputs"] == [uri]
+    assert [s["path"] for s in result.sources] == [uri]
