@@ -106,6 +106,40 @@ def test_performance_by_hand():
     assert m[1, 2] == pytest.approx(0.5)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 10**7), st.integers(1, 9)), max_size=6),
+        min_size=2,
+        max_size=4,
+    )
+)
+def test_performance_equals_scipy_wasserstein_pair_by_pair(units):
+    from scipy.stats import wasserstein_distance
+
+    base = make_profiles({"u": [("AB", 1)]})[0]
+    profiles = [
+        dataclasses.replace(
+            base,
+            unit=f"u{i}",
+            durations=pd.DataFrame({"duration_s": [d for d, _ in rows], "cases": [c for _, c in rows]}),
+        )
+        for i, rows in enumerate(units)
+    ]
+    got = compute_measures(profiles, names=["performance"]).matrices["performance"]
+    vals = [np.log1p(np.array([d for d, _ in rows], dtype=float)) for rows in units]
+    pooled = np.concatenate([v for v in vals if len(v)] or [np.zeros(1)])
+    span = pooled.max() - pooled.min()
+    for i in range(len(units)):
+        for j in range(len(units)):
+            if i == j or not len(vals[i]) or not len(vals[j]) or span <= 0:
+                assert got[i, j] == 0.0
+                continue
+            w = [[c for _, c in units[k]] for k in (i, j)]
+            ref = wasserstein_distance(vals[i], vals[j], w[0], w[1]) / span
+            assert got[i, j] == pytest.approx(ref, abs=1e-12)
+
+
 def test_performance_all_equal_durations_gives_zero():
     ps = make_profiles({"a": [("AB", 3)], "b": [("AC", 2)]})
     assert not compute_measures(ps, names=["performance"]).matrices["performance"].any()
