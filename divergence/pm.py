@@ -164,6 +164,7 @@ class Alignment:
     exact : bool
         Whether ``moves`` is an optimal alignment.
     method : str
+        ``"state-space"`` (optimal on the model's reachability graph, exact),
         ``"astar"`` (pm4py state-equation A*), ``"language"`` (closest trace
         of the fully enumerated bounded language, exact), ``"bounded-language"``
         (closest trace of a truncated enumeration, approximate) or
@@ -569,9 +570,10 @@ def align_variants(
     timeout_s : float, default 2.0
         Time bound of pm4py's A* per variant.
     method : {"auto", "dfg", "astar"}, default "auto"
-        ``"auto"``: the enumerated language when it is small enough (exact),
-        else the directly-follows route; deterministic, so two runs give the
-        same backlog. ``"dfg"``: always the directly-follows route (fast;
+        ``"auto"``: exact on the model's state space when it is small
+        enough, else the enumerated language when that is small enough
+        (exact), else the directly-follows route; deterministic, so two
+        runs give the same backlog. ``"dfg"``: always the directly-follows route (fast;
         for many variants). ``"astar"``: the chain below with pm4py's A*,
         exact but time-bounded and, because pm4py breaks ties in an order
         that changes between runs, not reproducible byte for byte.
@@ -592,17 +594,21 @@ def align_variants(
     see :func:`alignment_method`) are aligned with ``dfg``: an optimal
     alignment of the variant to the language of the model's
     directly-follows graph (:func:`model_graph`; paths from a start to an
-    end activity). Dynamic programme over the variant's positions with
-    all-pairs shortest paths of the graph (scipy, once per model): the cost
-    of synchronising event ``j`` after event ``k`` is the ``j - k - 1`` log
-    moves between them plus the model moves of the shortest graph path
-    between their activities; O(len(variant)^2) per variant, milliseconds.
-    Optimal for the directly-follows language, which contains the model's
-    language (it equals it for models without concurrency or long-distance
+    end activity). The graph is an automaton (:func:`_dfg_space`: the
+    state is the last activity) and the alignment the shortest path of
+    :mod:`divergence.statespace`, all variants at once. Optimal for the
+    directly-follows language, which contains the model's language (it
+    equals it for models without concurrency or long-distance
     dependencies), so it never overstates deviations; ``exact=False``.
     Variants longer than :data:`DFG_MAX_VARIANT_LEN` get ``alphabet``.
     Variants longer than :data:`ASTAR_MAX_VARIANT_LEN` events take ``dfg``
     for every model: A* on them can take minutes.
+
+    Other models with ``method="auto"``: ``state-space``, an optimal
+    alignment on the model's reachability graph (exact, deterministic, all
+    variants at once; :mod:`divergence.statespace`) when it has at most
+    :data:`EXACT_MAX_STATES` markings; else ``language`` (1 below) when the
+    enumeration completes, else ``dfg``. With ``method="astar"``, in order:
 
     Other models with ``method="auto"``: ``language`` (1 below) when the
     enumeration completes, else ``dfg``. With ``method="astar"``, in order:
@@ -628,8 +634,18 @@ def align_variants(
         raise ValueError(f"unknown alignment method {method!r}; valid: auto, dfg, astar")
     cache = _ALIGN_CACHE.setdefault(model, {}).setdefault(method, {})
     keys = [tuple(v) for v in variants]
-    for k in dict.fromkeys(keys):
-        if k not in cache:
+    todo = [k for k in dict.fromkeys(keys) if k not in cache]
+    if todo:
+        dfg_all = method == "dfg" or alignment_method(model) == "dfg"
+        exact = _exact_space(model) if method == "auto" and not dfg_all else None
+        via_dfg = [k for k in todo if dfg_all or len(k) > ASTAR_MAX_VARIANT_LEN]
+        rest = [k for k in todo if not (dfg_all or len(k) > ASTAR_MAX_VARIANT_LEN)]
+        if exact is not None and rest:
+            for k, (moves, cost) in zip(rest, statespace.align_many(exact, rest)):
+                cache[k] = _alignment(k, _moves(moves), exact.shortest, True, "state-space", cost)
+            rest = []
+        cache.update(zip(via_dfg, _align_dfg_many(via_dfg, model)))
+        for k in rest:
             cache[k] = _align_one(k, model, timeout_s, method)
     return [cache[k] for k in keys]
 
@@ -645,12 +661,6 @@ def alignment_method(model: Model) -> str:
 
 
 def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: str = "auto") -> Alignment:
-    if method == "dfg" or alignment_method(model) == "dfg" or len(trace) > ASTAR_MAX_VARIANT_LEN:
-        return _align_dfg(trace, model)
-    ss = _exact_space(model) if method == "auto" else None
-    if ss is not None:
-        moves, _ = statespace.align(ss, trace)
-        return _alignment(trace, tuple(Move(k, a) for k, a in moves), ss.shortest, True, "state-space")
     info = _model_info(model)
     shortest = info["shortest"]
     # the enumerated language first: whether it completes depends on counts,
@@ -680,129 +690,73 @@ def _closest(trace: tuple[str, ...], cands) -> tuple[str, ...]:
     return min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
 
 
-_BIG = 1 << 30
+def _dfg_space(model: Model) -> statespace.StateSpace:
+    """The model's directly-follows graph as an automaton (cached).
 
-
-def _dfg_index(model: Model) -> dict:
-    """Node numbering and all-pairs shortest paths of the model's DF graph (cached)."""
+    State 0 is the start, states 1..k the activities (sorted; being in
+    state ``a`` means ``a`` was the last step), state k+1 the end. An edge
+    ``a -> b`` of the graph is a move labelled ``b`` into state ``b``; start
+    activities are entered from state 0; end activities reach the end
+    through a silent move (so does the start when the model accepts the
+    empty trace).
+    """
     g = _graph(model)
-    ix = g.get("apsp")
-    if ix is None:
-        from scipy.sparse import csr_matrix
-        from scipy.sparse.csgraph import shortest_path
-
+    ss = g.get("dfg_space")
+    if ss is None:
         acts = sorted(set(g["activities"]).union(*g["edges"], g["start"], g["end"]))
-        node = {a: i + 1 for i, a in enumerate(acts)}  # 0 is the start node
-        rows = [0] * len(g["start"]) + [node[a] for a, _ in g["edges"]]
-        cols = [node[b] for b in g["start"]] + [node[b] for _, b in g["edges"]]
-        n = len(acts) + 1
-        adj = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        dist, pred = shortest_path(adj, directed=True, unweighted=True, return_predecessors=True)
-        dist = np.where(np.isfinite(dist), dist, _BIG).astype(np.int64)
-        ends = [node[a] for a in g["end"]]
-        to_end = dist[:, ends].min(axis=1) if ends else np.full(n, _BIG, dtype=np.int64)
-        # synchronising the same activity twice needs a cycle: the diagonal
-        # holds the shortest cycle through the node, via its best successor
-        via = np.full(n, -1, dtype=np.int64)
-        step = dist.copy()
-        for u in range(n):
-            succ = adj.indices[adj.indptr[u] : adj.indptr[u + 1]]
-            step[u, u] = _BIG
-            if len(succ):
-                back = dist[succ, u] + 1
-                w = int(np.argmin(back))
-                if back[w] < _BIG:
-                    step[u, u] = back[w]
-                    via[u] = succ[w]
+        node = {a: i + 1 for i, a in enumerate(acts)}
+        end = len(acts) + 1
+        visible: list[list[tuple[str, int]]] = [[] for _ in range(end + 1)]
+        silent: list[list[int]] = [[] for _ in range(end + 1)]
+        visible[0] = [(b, node[b]) for b in sorted(g["start"])]
+        for a, b in sorted(g["edges"]):
+            visible[node[a]].append((b, node[b]))
+        for a in sorted(g["end"]):
+            silent[node[a]].append(end)
         if g.get("empty"):
-            to_end[0] = 0
-        if to_end[0] >= _BIG:
+            silent[0].append(end)
+        ss = statespace.StateSpace(end + 1, end, acts, silent, visible)
+        if ss.shortest >= statespace.BIG:
             raise ModelError(f"{model.name}: the model's directly-follows graph has no start-to-end path")
-        ix = {
-            "node": node,
-            "names": ["\u25b6"] + acts,
-            "dist": dist,
-            "step": step,
-            "via": via,
-            "pred": pred,
-            "to_end": to_end,
-            "end_set": frozenset(g["end"]),
-        }
-        g["apsp"] = ix
-    return ix
+        g["dfg_space"] = ss
+    return ss
 
 
-def _dfg_path(ix: dict, u: int, v: int) -> list[str]:
-    """Activities strictly between nodes u and v on a shortest path (u == v: a shortest cycle)."""
-    pred, names, out = ix["pred"], ix["names"], []
-    if u == v:
-        w = int(ix["via"][u])
-        return [] if w == u else [names[w]] + _dfg_path(ix, w, u)
-    w = pred[u, v]
-    while w >= 0 and w != u:
-        out.append(names[w])
-        w = pred[u, w]
-    return out[::-1]
-
-
-def _dfg_end_path(ix: dict, u: int) -> list[str]:
-    """Activities after node u on a shortest path to an end activity (end included)."""
-    if ix["to_end"][u] == 0:
+def _align_dfg_many(traces: Sequence[tuple[str, ...]], model: Model) -> list[Alignment]:
+    """Optimal alignments to the language of the model's directly-follows graph (``exact=False``)."""
+    if not traces:
         return []
-    dist, to_end = ix["dist"], ix["to_end"]
-    ends = [v for v in range(len(ix["names"])) if v != u and dist[u, v] == to_end[u] and v != 0]
-    for v in ends:
-        if ix["names"][v] in ix["end_set"]:
-            return _dfg_path(ix, u, v) + [ix["names"][v]]
-    return []
+    ss = _dfg_space(model)
+    short = [t for t in traces if len(t) <= DFG_MAX_VARIANT_LEN]
+    done = dict(zip(short, statespace.align_many(ss, short)))
+    out = []
+    for t in traces:
+        if t in done:
+            moves, cost = done[t]
+            out.append(_alignment(t, _moves(moves), ss.shortest, False, "dfg", cost))
+        else:
+            moves = tuple(Move("sync" if a in model.activities else "log", a) for a in t)
+            out.append(_alignment(t, moves, ss.shortest, False, "alphabet"))
+    return out
 
 
 def _align_dfg(trace: tuple[str, ...], model: Model) -> Alignment:
-    ix = _dfg_index(model)
-    shortest = int(ix["to_end"][0])
-    L = len(trace)
-    if L > DFG_MAX_VARIANT_LEN:
-        moves = tuple(Move("sync" if a in model.activities else "log", a) for a in trace)
-        return _alignment(trace, moves, shortest, False, "alphabet")
-    node = ix["node"]
-    b = np.array([0] + [node.get(a, -1) for a in trace], dtype=np.int64)  # position 0: start
-    known = b >= 0
-    bb = np.where(known, b, 0)
-    d = ix["step"][np.ix_(bb, bb)]
-    d[:, ~known] = _BIG
-    d[~known, :] = _BIG
-    # A[k] = C[k] - k with positions shifted by one (start node at 0, C=0, k=-1)
-    a_val = np.full(L + 1, _BIG, dtype=np.int64)
-    a_val[0] = 1
-    back = np.zeros(L + 1, dtype=np.int64)
-    for j in range(1, L + 1):
-        if not known[j]:
-            continue
-        cand = a_val[:j] + d[:j, j]
-        k = int(np.argmin(cand))
-        c = int(cand[k]) + (j - 1) - 2  # j - 1 is the event's 0-based index
-        if c < _BIG // 2:
-            a_val[j] = c - (j - 1)
-            back[j] = k
-    to_end = ix["to_end"][bb].copy()
-    to_end[~known] = _BIG
-    total = a_val + to_end
-    k = int(np.argmin(total))
-    # rebuild moves backwards
-    segs = []
-    tail = [Move("log", a) for a in trace[k:]]  # events after sync k (trace index k..)
-    tail += [Move("model", a) for a in _dfg_end_path(ix, int(bb[k]))]
-    segs.append(tail)
-    j = k
-    while j > 0:
-        i = int(back[j])
-        seg = [Move("log", a) for a in trace[i : j - 1]]
-        seg += [Move("model", a) for a in _dfg_path(ix, int(bb[i]), int(bb[j]))]
-        seg.append(Move("sync", trace[j - 1]))
-        segs.append(seg)
-        j = i
-    moves = tuple(m for seg in reversed(segs) for m in seg)
-    return _alignment(trace, moves, shortest, False, "dfg")
+    return _align_dfg_many([trace], model)[0]
+
+
+class _MoveBook(dict):
+    """One shared :class:`Move` per (kind, activity): alignments repeat a few moves many times."""
+
+    def __missing__(self, key: tuple[str, str]) -> Move:
+        self[key] = Move(*key)
+        return self[key]
+
+
+_MOVE_BOOK = _MoveBook()
+
+
+def _moves(pairs: Sequence[tuple[str, str]]) -> tuple[Move, ...]:
+    return tuple(map(_MOVE_BOOK.__getitem__, pairs))
 
 
 def exact_alignment_possible(model: Model) -> bool:
@@ -878,8 +832,9 @@ def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unkno
     return out
 
 
-def _alignment(trace, moves, shortest, exact, method) -> Alignment:
-    dev = sum(m.kind != "sync" for m in moves)
+def _alignment(trace, moves, shortest, exact, method, dev: int | None = None) -> Alignment:
+    if dev is None:
+        dev = sum(m.kind != "sync" for m in moves)
     den = len(trace) + shortest
     fit = 1.0 - dev / den if den > 0 else 1.0
     return Alignment(tuple(trace), tuple(moves), float(min(1.0, max(0.0, fit))), exact, method)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["StateSpace", "explore", "alignment_costs", "align", "BIG"]
+__all__ = ["StateSpace", "explore", "alignment_costs", "align", "align_many", "BIG"]
 
 #: "Unreachable" in the integer cost arrays (far from overflow when added).
 BIG = 1 << 28
@@ -68,6 +68,7 @@ class StateSpace:
     _pred: np.ndarray | None = field(default=None, repr=False)
     _hop: dict | None = field(default=None, repr=False)
     _by_label: dict | None = field(default=None, repr=False)
+    _paths: dict = field(default_factory=dict, repr=False)
 
     @property
     def dist(self) -> np.ndarray:
@@ -84,19 +85,16 @@ class StateSpace:
     def label_index(self) -> dict[str, int]:
         return {a: i for i, a in enumerate(self.labels)}
 
-    def edges_of(self, label: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(sources, targets)`` of the edges labelled ``labels[label]``."""
+    def edges_of(self, label: int) -> "_Edges":
+        """The edges labelled ``labels[label]``, grouped by target state."""
         if self._by_label is None:
-            by: dict[int, tuple[list[int], list[int]]] = {}
+            by: dict[int, list[tuple[int, int]]] = {}
             ix = self.label_index()
             for s, out in enumerate(self.visible):
                 for a, t in out:
-                    src, dst = by.setdefault(ix[a], ([], []))
-                    src.append(s)
-                    dst.append(t)
-            self._by_label = {k: (np.array(s, dtype=np.int64), np.array(d, dtype=np.int64)) for k, (s, d) in by.items()}
-        empty = np.zeros(0, dtype=np.int64)
-        return self._by_label.get(label, (empty, empty))
+                    by.setdefault(ix[a], []).append((t, s))
+            self._by_label = {k: _Edges.of(sorted(v)) for k, v in by.items()}
+        return self._by_label.get(label, _NO_EDGES)
 
     def _closure(self) -> None:
         from scipy.sparse import csr_matrix
@@ -129,9 +127,15 @@ class StateSpace:
         self._pred = pred.astype(np.int32)
         self._hop = {k: v[1] for k, v in best.items()}
 
-    def path(self, u: int, v: int) -> list[str]:
-        """Visible labels on the recorded shortest path from state u to v."""
+    def path(self, u: int, v: int) -> tuple[str, ...]:
+        """Visible labels on the recorded shortest path from state u to v (cached)."""
         self.dist  # noqa: B018 - computes the closure
+        key = (u, v)
+        if key not in self._paths:
+            self._paths[key] = tuple(self._walk(u, v))
+        return self._paths[key]
+
+    def _walk(self, u: int, v: int) -> list[str]:
         pred, hop, out = self._pred, self._hop, []
         w = v
         while w != u:
@@ -186,24 +190,77 @@ def explore(trans: Sequence, start: tuple, final: tuple, max_states: int) -> Sta
     return StateSpace(len(states), index.get(final, -1), labels, silent, visible)
 
 
-def _encode(ss: StateSpace, traces: Sequence[Sequence[str]]) -> list[np.ndarray]:
+@dataclass(frozen=True)
+class _Edges:
+    """Edges with one label, sorted by (target, source), as arrays.
+
+    ``src``: source of each edge; ``group``: index of its target among
+    ``targets``; ``starts``: first edge of each target (for ``reduceat``).
+    """
+
+    src: np.ndarray
+    group: np.ndarray
+    targets: np.ndarray
+    starts: np.ndarray
+
+    @staticmethod
+    def of(pairs: list[tuple[int, int]]) -> "_Edges":
+        dst = np.array([t for t, _ in pairs], dtype=np.int64)
+        src = np.array([s for _, s in pairs], dtype=np.int64)
+        targets, starts, group = np.unique(dst, return_index=True, return_inverse=True)
+        return _Edges(src, group.astype(np.int64), targets, starts.astype(np.int64))
+
+
+_NO_EDGES = _Edges(*(np.zeros(0, dtype=np.int64),) * 4)
+
+
+def _encode(ss: StateSpace, traces: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Traces as a padded ``(n, max len)`` grid of label indices (-1 unknown, -2 padding) and lengths."""
     ix = ss.label_index()
-    return [np.array([ix.get(a, -1) for a in t], dtype=np.int64) for t in traces]
+    lengths = np.array([len(t) for t in traces], dtype=np.int64)
+    grid = np.full((len(traces), int(lengths.max()) if len(traces) else 0), -2, dtype=np.int64)
+    for i, t in enumerate(traces):
+        grid[i, : len(t)] = [ix.get(a, -1) for a in t]
+    return grid, lengths
+
+
+def _best_by_target(prev: np.ndarray, edges: _Edges) -> np.ndarray:
+    """``(rows, targets)``: per row, the cheapest source cost of the edges into each target."""
+    return np.minimum.reduceat(prev[:, edges.src], edges.starts, axis=1)
 
 
 def _step(ss: StateSpace, prev: np.ndarray, label: int) -> np.ndarray:
-    """``C[i+1]`` rows from ``C[i]`` rows (2-D) for one activity (-1: unknown, log moves only)."""
+    """``C[i+1]`` rows from ``C[i]`` rows (2-D int64) for one activity (-1: unknown, log moves only)."""
     nxt = prev + 1
-    src, dst = ss.edges_of(label) if label >= 0 else (np.zeros(0, dtype=np.int64),) * 2
-    if len(src):
-        dist = ss.dist[dst]  # (edges, n)
-        rows = max(1, _CHUNK_CELLS // max(1, len(src) * ss.n))
+    edges = ss.edges_of(label) if label >= 0 else _NO_EDGES
+    if len(edges.src):
+        best = _best_by_target(prev, edges)  # (rows, targets)
+        dist = ss.dist[edges.targets]  # (targets, n)
+        rows = max(1, _CHUNK_CELLS // max(1, len(edges.targets) * ss.n))
         for r in range(0, len(prev), rows):
-            part = prev[r : r + rows, src]  # (rows, edges)
-            cand = (part[:, :, None] + dist[None, :, :]).min(axis=1)
+            cand = (best[r : r + rows, :, None] + dist[None, :, :]).min(axis=1)
             np.minimum(nxt[r : r + rows], cand, out=nxt[r : r + rows])
     np.minimum(nxt, BIG, out=nxt)
     return nxt
+
+
+def _forward(ss: StateSpace, grid: np.ndarray, lengths: np.ndarray, layers: np.ndarray | None) -> np.ndarray:
+    """Run the programme over all rows; returns ``C[len]`` per row; fills ``layers`` if given."""
+    cost = np.repeat(ss.dist[0][None, :].astype(np.int64), len(grid), axis=0)
+    final = cost.copy()
+    if layers is not None:
+        layers[:, 0] = cost
+    for pos in range(grid.shape[1]):
+        live = np.flatnonzero(lengths > pos)
+        col = grid[live, pos]
+        for label in np.unique(col):
+            rows = live[col == label]
+            cost[rows] = _step(ss, cost[rows], int(label))
+        if layers is not None:
+            layers[live, pos + 1] = cost[live]
+        ending = live[lengths[live] == pos + 1]
+        final[ending] = cost[ending]
+    return final
 
 
 def alignment_costs(ss: StateSpace, traces: Sequence[Sequence[str]]) -> np.ndarray:
@@ -214,34 +271,30 @@ def alignment_costs(ss: StateSpace, traces: Sequence[Sequence[str]]) -> np.ndarr
     ndarray of int64, shape (len(traces),)
         :data:`BIG` where the final marking is unreachable.
     """
-    out = np.full(len(traces), BIG, dtype=np.int64)
     if ss.final < 0 or not len(traces):
-        return out
-    codes = _encode(ss, traces)
-    lengths = np.array([len(c) for c in codes])
-    width = int(lengths.max()) if len(lengths) else 0
-    grid = np.full((len(codes), width), -2, dtype=np.int64)
-    for i, c in enumerate(codes):
-        grid[i, : len(c)] = c
-    cost = np.repeat(ss.dist[0][None, :].astype(np.int64), len(codes), axis=0)
-    done = lengths == 0
-    out[done] = cost[done, ss.final]
-    for pos in range(width):
-        live = np.flatnonzero(lengths > pos)
-        col = grid[live, pos]
-        for label in np.unique(col):
-            rows = live[col == label]
-            cost[rows] = _step(ss, cost[rows], int(label))
-        ending = live[lengths[live] == pos + 1]
-        out[ending] = cost[ending, ss.final]
-    return np.minimum(out, BIG)
+        return np.full(len(traces), BIG, dtype=np.int64)
+    grid, lengths = _encode(ss, traces)
+    return np.minimum(_forward(ss, grid, lengths, None)[:, ss.final], BIG)
 
 
 def align(ss: StateSpace, trace: Sequence[str]) -> tuple[list[tuple[str, str]], int]:
-    """One optimal alignment: ``([(kind, activity), ...], cost)``.
+    """One optimal alignment: ``([(kind, activity), ...], cost)``; see :func:`align_many`."""
+    return align_many(ss, [trace])[0]
 
-    ``kind`` is ``"sync"``, ``"log"`` or ``"model"``; silent moves are left
-    out. Ties prefer a synchronous move, then the lowest-numbered edge.
+
+#: Cells of the stored programme (rows x (positions + 1) x states) per batch.
+_LAYER_CELLS = 8_000_000
+
+
+def align_many(ss: StateSpace, traces: Sequence[Sequence[str]]) -> list[tuple[list[tuple[str, str]], int]]:
+    """Optimal alignments of many traces: ``[(moves, cost), ...]`` in order.
+
+    ``moves`` is a list of ``(kind, activity)`` with ``kind`` ``"sync"``,
+    ``"log"`` or ``"model"``; silent moves are left out. Traces are stepped
+    together (sorted by length, in batches that bound the stored programme)
+    and walked back together; when several moves are optimal a synchronous
+    move is preferred, then the lowest-numbered target and source state, so
+    the result is deterministic.
 
     Raises
     ------
@@ -250,27 +303,85 @@ def align(ss: StateSpace, trace: Sequence[str]) -> tuple[list[tuple[str, str]], 
     """
     if ss.final < 0 or ss.shortest >= BIG:
         raise ValueError("the final marking is not reachable")
-    code = _encode(ss, [trace])[0]
-    layers = [ss.dist[0].astype(np.int64)]
-    for label in code:
-        layers.append(_step(ss, layers[-1][None, :], int(label))[0])
-    t = ss.final
-    c = int(layers[-1][t])
-    moves: list[tuple[str, str]] = []
-    for i in range(len(code), 0, -1):
-        prev, label, a = layers[i - 1], int(code[i - 1]), trace[i - 1]
-        src, dst = ss.edges_of(label) if label >= 0 else ((), ())
-        for u, v in zip(src, dst):
-            if prev[u] + ss.dist[v, t] == c:
-                moves.extend(("model", m) for m in reversed(ss.path(int(v), t)))
-                moves.append(("sync", a))
-                t, c = int(u), int(prev[u])
-                break
-        else:
-            if prev[t] + 1 != c:  # pragma: no cover - the programme guarantees one of the two
-                raise AssertionError("alignment backtracking failed")
-            moves.append(("log", a))
-            c -= 1
-    moves.extend(("model", m) for m in reversed(ss.path(0, t)))
-    moves.reverse()
-    return moves, int(layers[-1][ss.final])
+    out: list = [None] * len(traces)
+    order = sorted(range(len(traces)), key=lambda i: (len(traces[i]), i))
+    k = 0
+    while k < len(order):
+        rows = 1
+        # grow the batch while the longest trace in it keeps the programme small
+        while k + rows < len(order) and (rows + 1) * (len(traces[order[k + rows]]) + 1) * ss.n <= _LAYER_CELLS:
+            rows += 1
+        batch = order[k : k + rows]
+        for i, res in zip(batch, _align_batch(ss, [traces[i] for i in batch])):
+            out[i] = res
+        k += rows
+    return out
+
+
+def _align_batch(ss: StateSpace, traces: Sequence[Sequence[str]]) -> list:
+    grid, lengths = _encode(ss, traces)
+    n, width = grid.shape
+    layers = np.empty((n, width + 1, ss.n), dtype=np.int64)
+    _forward(ss, grid, lengths, layers)
+    every = np.arange(n)
+    t = np.full(n, ss.final, dtype=np.int64)
+    c = layers[every, lengths, ss.final].copy()
+    cost = c.copy()
+    synced = np.zeros((n, width), dtype=bool)
+    # after a synchronous move at position p: the model moves from state
+    # via[:, p] to state to[:, p]
+    via = np.zeros((n, width), dtype=np.int64)
+    to = np.zeros((n, width), dtype=np.int64)
+    for pos in range(width, 0, -1):
+        live = np.flatnonzero(lengths >= pos)
+        col = grid[live, pos - 1]
+        for label in np.unique(col):
+            rows = live[col == label]
+            edges = ss.edges_of(int(label)) if label >= 0 else _NO_EDGES
+            if not len(edges.src):
+                c[rows] -= 1  # a log move
+                continue
+            prev = layers[rows, pos - 1]
+            best = _best_by_target(prev, edges)  # (rows, targets)
+            ok = best + ss.dist[edges.targets][:, t[rows]].T == c[rows, None]
+            sync = ok.any(axis=1)
+            g = ok.argmax(axis=1)
+            s_rows, s_g = rows[sync], g[sync]
+            # the source: the first edge into that target with the best cost
+            part = prev[sync][:, edges.src]
+            hit = (edges.group[None, :] == s_g[:, None]) & (part == best[sync, s_g][:, None])
+            src = edges.src[hit.argmax(axis=1)]
+            synced[s_rows, pos - 1] = True
+            via[s_rows, pos - 1] = edges.targets[s_g]
+            to[s_rows, pos - 1] = t[s_rows]
+            c[s_rows] = best[sync, s_g]
+            t[s_rows] = src
+            c[rows[~sync]] -= 1  # a log move: state unchanged
+    if np.any(c != layers[every, 0, t]):  # pragma: no cover - the programme guarantees it
+        raise AssertionError("alignment backtracking failed")
+    out = []
+    pair = _Pairs()
+    for r, trace in enumerate(traces):
+        moves = list(pair.path(ss, 0, int(t[r])))
+        for p, a in enumerate(trace):
+            if synced[r, p]:
+                moves.append(pair[("sync", a)])
+                moves.extend(pair.path(ss, int(via[r, p]), int(to[r, p])))
+            else:
+                moves.append(pair[("log", a)])
+        out.append((moves, int(cost[r])))
+    return out
+
+
+class _Pairs(dict):
+    """Shared ``(kind, activity)`` tuples and model-move runs while moves are assembled."""
+
+    def __missing__(self, key):
+        self[key] = key
+        return key
+
+    def path(self, ss: StateSpace, u: int, v: int) -> tuple:
+        key = ("path", u, v)
+        if key not in self:
+            self[key] = tuple(self[("model", m)] for m in ss.path(u, v))
+        return self[key]
