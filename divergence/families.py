@@ -361,7 +361,9 @@ def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     total = int(counts.sum())
     new = rng.multinomial(total, counts / counts.sum())
     keep = np.flatnonzero(new)
-    v2 = v.take(keep).reset_index(drop=True)  # observed order; the measures sort as they need
+    # observed order (the measures sort as they need); built from arrays,
+    # which is several times cheaper than indexing the frame
+    v2 = pd.DataFrame({c: v[c].to_numpy()[keep] for c in v.columns})
     v2["cases"] = new[keep].astype(np.int64)
     v2["share"] = v2["cases"] / total
     # where each kept row was among the observed variants (read by ResampledDistance)
@@ -370,9 +372,9 @@ def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     if len(d):
         dc = d["cases"].to_numpy(dtype=float)
         dn = rng.multinomial(int(dc.sum()), dc / dc.sum())
-        d2 = d.loc[dn > 0].copy()
-        d2["cases"] = dn[dn > 0].astype(np.int64)
-        d2 = d2.reset_index(drop=True)
+        kept = np.flatnonzero(dn)
+        d2 = pd.DataFrame({c: d[c].to_numpy()[kept] for c in d.columns})
+        d2["cases"] = dn[kept].astype(np.int64)
     else:
         d2 = d
     return dataclasses.replace(p, variants=v2, durations=d2)

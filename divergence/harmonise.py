@@ -8,6 +8,7 @@ align_variants`); the deviations of the alignments become a backlog of
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -283,12 +284,10 @@ def change_items(
     occ: Counter = Counter()
     neighbours: dict[tuple, set[str]] = defaultdict(set)
     for ali, n in zip(alignment.alignments, alignment.cases):
-        found = deviations(ali)
-        for key, nb in found:
-            occ[key] += n
-            neighbours[key].update(nb)
-        for key in {k for k, _ in found}:
+        for key, (k, nb) in _summary(ali).items():
+            occ[key] += n * k
             cases[key] += n
+            neighbours[key] |= nb
     staff_of = _staff(profile)
     per_year = profile.cases_per_year
     items = []
@@ -331,7 +330,47 @@ def deviations(alignment: Alignment) -> list[tuple[tuple[str, tuple[str, ...]], 
        or at a place and in a combination the target never allows).
     3. A remaining visible model move of X is ``add``.
     """
-    moves = alignment.moves
+    return [(key, tuple(a for a in nb if a is not None)) for key, nb in _deviations(alignment.moves)]
+
+
+#: _summary() per alignment: alignments are shared between units and candidates.
+_SUMMARY: "weakref.WeakKeyDictionary[Alignment, dict]" = weakref.WeakKeyDictionary()
+
+
+def _summary(alignment: Alignment) -> dict:
+    """``{(kind, activities): (occurrences, neighbours)}`` of one alignment (cached)."""
+    out = _SUMMARY.get(alignment)
+    if out is None:
+        occ: Counter = Counter()
+        nbrs: dict = defaultdict(set)
+        for key, nb in _deviations(alignment.moves):
+            occ[key] += 1
+            nbrs[key].update(nb)
+        out = {key: (k, frozenset(nbrs[key]) - {None}) for key, k in occ.items()}
+        _SUMMARY[alignment] = out
+    return out
+
+
+def _deviations(moves) -> list:
+    """:func:`deviations` with ``None`` where no synchronous activity is next to a deviation."""
+    # nearest synchronous activity before and after every position, in two passes
+    n = len(moves)
+    before: list[str | None] = [None] * n
+    after: list[str | None] = [None] * n
+    last = None
+    for i, m in enumerate(moves):
+        before[i] = last
+        if m.kind == "sync":
+            last = m.activity
+    last = None
+    for i in range(n - 1, -1, -1):
+        after[i] = last
+        if moves[i].kind == "sync":
+            last = moves[i].activity
+
+    def near(i: int, step: int) -> str | None:
+        return before[i] if step < 0 else after[i]
+
     logs = [i for i, m in enumerate(moves) if m.kind == "log"]
     models = [i for i, m in enumerate(moves) if m.kind == "model"]
     pairs = sorted(
@@ -345,7 +384,7 @@ def deviations(alignment: Alignment) -> list[tuple[tuple[str, tuple[str, ...]], 
         used.update((i, j))
         x = moves[i].activity
         step = -1 if i < j else 1  # from the model move towards the log move
-        y = _sync_near(moves, j, step) or _sync_near(moves, j, -step) or x
+        y = near(j, step) or near(j, -step) or x
         acts = (x, y) if i > j else (y, x)
         out.append((("reorder", acts), (y,)))
     synced = {m.activity for m in moves if m.kind == "sync"}
@@ -354,10 +393,10 @@ def deviations(alignment: Alignment) -> list[tuple[tuple[str, tuple[str, ...]], 
             continue
         x = moves[i].activity
         kind = "rework" if x in synced else "drop"
-        out.append(((kind, (x,)), _neighbours(moves, i)))
+        out.append(((kind, (x,)), (before[i], after[i])))
     for j in models:
         if j not in used:
-            out.append((("add", (moves[j].activity,)), _neighbours(moves, j)))
+            out.append((("add", (moves[j].activity,)), (before[j], after[j])))
     return out
 
 
@@ -557,19 +596,6 @@ def _staff(profile: UnitProfile) -> dict[str, set]:
     for a, who in zip(r["activity"], r["resource"]):
         out[a].add(who)
     return out
-
-
-def _sync_near(moves, j: int, step: int) -> str | None:
-    k = j + step
-    while 0 <= k < len(moves):
-        if moves[k].kind == "sync":
-            return moves[k].activity
-        k += step
-    return None
-
-
-def _neighbours(moves, i: int) -> tuple[str, ...]:
-    return tuple(a for a in (_sync_near(moves, i, -1), _sync_near(moves, i, 1)) if a is not None)
 
 
 def _fmt(x: float, label: str) -> str:
