@@ -13,7 +13,7 @@ from scipy.spatial.distance import squareform
 
 from divergence.profile import profile_units
 from divergence.render import cost_chart, divergence_heatmap, variant_coverage_chart, waves_chart
-from divergence.render.charts import divergence_heatmap_figure
+from divergence.render.charts import _clip_segment, cost_scene, divergence_heatmap_scene
 
 UNITS = [
     "environment_agency", "north_yorkshire_council", "leeds_city_council", "bradford_metropolitan",
@@ -31,30 +31,37 @@ def divergence():
 
 
 def _overlap(a, b, tol=0.5) -> bool:
-    return (min(a.x1, b.x1) - max(a.x0, b.x0) > tol) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tol)
+    return (min(a[2], b[2]) - max(a[0], b[0]) > tol) and (min(a[3], b[3]) - max(a[1], b[1]) > tol)
 
 
 def test_heatmap_follows_dendrogram_and_tick_labels_do_not_overlap(divergence):
     m, link = divergence
     fams = {"F1": UNITS[:3], "F2": UNITS[3:6], "F3": UNITS[6:]}
-    fig = divergence_heatmap_figure(m, UNITS, link, fams, title="Divergence", measure_name="combined")
-    fig.canvas.draw()
-    r = fig.canvas.get_renderer()
-    ax = fig.axes[0]
+    scene = divergence_heatmap_scene(m, UNITS, link, fams, title="Divergence", measure_name="combined")
     leaves = dendrogram(link, no_plot=True)["leaves"]
-    xt = [t.get_text() for t in ax.get_xticklabels()]
-    assert xt == [UNITS[i].replace("$", r"\$") for i in leaves]
-    for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
-        boxes = [t.get_window_extent(r) for t in labels]
+    columns = scene.of_role("column-label")
+    rows = scene.of_role("row-label")
+    assert [t.text for t in columns] == [UNITS[i] for i in leaves]  # literally, "$" and all
+    assert [t.text for t in rows] == [UNITS[i] for i in leaves]
+    assert all(t.rotate == 90 for t in columns) and all(t.rotate == 0 for t in rows)
+    for labels in (columns, rows):
+        boxes = [t.bbox() for t in labels]
         for a, b in itertools.combinations(boxes, 2):
             assert not _overlap(a, b)
-    # every tick label is fully on the canvas
-    w, h = fig.canvas.get_width_height()
-    for t in ax.get_xticklabels() + ax.get_yticklabels():
-        bb = t.get_window_extent(r)
-        assert bb.x0 >= 0 and bb.y0 >= 0 and bb.x1 <= w and bb.y1 <= h
-    values = [t.get_text() for t in ax.texts]
+    # every label is fully on the canvas, and clear of the cells
+    cells = [c.bbox() for c in scene.of_role("cell")]
+    grid = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
+    for t in scene.items:
+        if hasattr(t, "text"):
+            x0, y0, x1, y1 = t.bbox()
+            assert x0 >= 0 and y0 >= 0 and x1 <= scene.width and y1 <= scene.height, t.text
+    for t in columns + rows:
+        assert not _overlap(t.bbox(), grid)
+    values = [t.text for t in scene.of_role("value")]
     assert len(values) == 81 and values[0] == "0.00" and all(len(v) == 4 for v in values)
+    # dark cells carry white numbers, light cells black ones
+    for value in scene.of_role("value"):
+        assert value.colour == ("#000000" if float(value.text) > 0.55 else "#FFFFFF")
 
 
 def test_heatmap_files_and_validation(tmp_path, divergence):
@@ -103,3 +110,26 @@ def test_cost_and_waves_charts(tmp_path):
     paths = waves_chart(waves, tmp_path / "waves", title="Roadmap")
     raw = paths[0].read_text(encoding="utf-8")
     assert "Wave 1" in raw and "Wave 2" in raw and "environment_agency" in raw
+
+
+def test_cost_chart_orders_units_and_keeps_title_clear_of_legend():
+    costs = pd.DataFrame({"unit": ["a", "a", "b", "c"], "kind": ["add", "drop", "rework", "add"],
+                          "cost_gbp": [1000.0, 500.0, 3000.0, 200.0]})
+    ranges = pd.DataFrame({"unit": ["a", "b", "c"], "low": [1000.0, 2000, 100], "central": [1500.0, 3000, 200],
+                           "high": [2500.0, 6000, 400]})
+    scene = cost_scene(costs, ranges, title="A long title about one-off harmonisation cost per unit and kind")
+    ticks = [t for t in scene.of_role("tick-label") if t.align == "end"]
+    assert [t.text for t in sorted(ticks, key=lambda t: t.y)] == ["b", "a", "c"]  # dearest at the top
+    bars = scene.of_role("bar")
+    assert len(bars) == 4 and max(b.bbox()[2] for b in bars) < max(r.bbox()[2] for r in scene.of_role("range"))
+    legend = [t.text for t in scene.of_role("legend-label")]
+    assert legend == ["add", "drop", "rework", "central, low–high range"]
+    for title in scene.of_role("title"):
+        for other in scene.of_role("legend-title") + scene.of_role("legend-label"):
+            assert not _overlap(title.bbox(), other.bbox())
+
+
+def test_clip_segment_keeps_the_part_inside_the_box():
+    assert _clip_segment((0, 5), (20, 5), 5, 0, 10, 10) == ((5, 5), (10, 5))
+    assert _clip_segment((0, 0), (10, 10), 0, 0, 5, 5) == ((0, 0), (5, 5))
+    assert _clip_segment((0, 20), (10, 20), 0, 0, 10, 10) is None

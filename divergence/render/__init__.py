@@ -1,7 +1,10 @@
-"""Graphs and charts as SVG and PNG, drawn with matplotlib only (no Graphviz needed).
+"""Graphs and charts as SVG and PNG, without Graphviz.
 
 Every public function takes data, writes ``<path_stem>.svg`` and
-``<path_stem>.png`` and returns both paths. User text (activity and unit
+``<path_stem>.png`` and returns both paths. Each drawing is first built as a
+:class:`~divergence.render.scene.Scene` (boxes, paths, text in points), then
+written as SVG text and rasterised to PNG (matplotlib's Agg renderer for
+shapes, Pillow for text; see ``scene.py``). User text (activity and unit
 names) is drawn literally: never as math, never as TeX.
 """
 
@@ -13,6 +16,7 @@ from .charts import cost_chart, divergence_heatmap, variant_coverage_chart, wave
 from .figure import save_figure
 from .graphs import TargetGraph, difference_map, process_map, select_behaviour
 from .layout import Layout, layered_layout
+from .scene import Scene
 
 __all__ = [
     "TargetGraph",
@@ -23,6 +27,7 @@ __all__ = [
     "cost_chart",
     "waves_chart",
     "save_figure",
+    "Scene",
     "select_behaviour",
     "layered_layout",
     "Layout",

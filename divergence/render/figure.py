@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .scene import encode_png
 from .style import rc
 
 __all__ = ["new_figure", "save_figure"]
@@ -37,5 +39,10 @@ def save_figure(fig: Figure, path_stem: str | Path) -> list[Path]:
     dpi = min(PNG_DPI, MAX_PNG_PIXELS / max(w, h, 1e-9))
     with rc():
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-        fig.savefig(png, format="png", dpi=dpi, metadata={"Software": None})
+        # PNG: one Agg draw at the PNG resolution, encoded by encode_png (no
+        # adaptive row filters: several times faster than Pillow's encoder)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        canvas.draw()
+        png.write_bytes(encode_png(np.asarray(canvas.buffer_rgba()), dpi=dpi))
     return [svg, png]

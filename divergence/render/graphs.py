@@ -18,14 +18,11 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyBboxPatch, PathPatch, Polygon
-from matplotlib.path import Path as MPath
 
 from ..errors import OptionError
 from ..profile import UnitProfile
-from .figure import new_figure, save_figure
 from .layout import Layout, layered_layout
+from .scene import Circle, Curve, Label, Polygon, Rect, Scene
 from .style import (
     BACK_EDGE,
     DIFF_COLOURS,
@@ -34,14 +31,19 @@ from .style import (
     PALETTE,
     format_count,
     format_duration,
-    literal,
-    rc,
     text_size,
     tint,
     wrap_to_width,
 )
 
-__all__ = ["TargetGraph", "process_map", "difference_map", "select_behaviour"]
+__all__ = [
+    "TargetGraph",
+    "process_map",
+    "difference_map",
+    "process_map_scene",
+    "difference_map_scene",
+    "select_behaviour",
+]
 
 START = "\x00start"  # control characters are stripped from activity names on input,
 END = "\x00end"  # so these keys never collide with an activity
@@ -51,6 +53,11 @@ EDGE_FONT = 7.5
 TITLE_FONT = 12.5
 CAPTION_FONT = 8.0
 LEGEND_FONT = 8.0
+TERMINAL_FONT = 10.0
+ARROW = 6.0
+#: Dash pattern of loops (and target-only boxes), in multiples of the line width.
+LOOP_DASH = (4.0, 2.5)
+TARGET_DASH = (3.0, 2.0)
 MARGIN = 18.0
 MIN_WIDTH = 540.0
 TERMINAL_R = 11.0
@@ -107,6 +114,11 @@ def select_behaviour(
     activity is made reachable from the start and able to reach the end,
     where possible, by adding the most frequent path over candidate edges.
     """
+    _check_options(coverage, max_activities, max_edges)
+    return _select(profile, _all_edges(profile), coverage, max_activities, max_edges)
+
+
+def _check_options(coverage: float, max_activities: int, max_edges: int) -> None:
     if not 0 < coverage <= 1:
         raise OptionError(f"coverage must be in (0, 1], got {coverage!r}")
     if not 1 <= max_activities <= MAX_ACTIVITIES:
@@ -116,9 +128,12 @@ def select_behaviour(
         )
     if not 1 <= max_edges <= MAX_EDGES:
         raise OptionError(f"max_edges must be between 1 and {MAX_EDGES}, got {max_edges!r}")
+
+
+def _select(profile: UnitProfile, edges: pd.DataFrame, coverage: float, max_activities: int, max_edges: int):
+    """:func:`select_behaviour` on the profile's edges from :func:`_all_edges` (options checked)."""
     acts = profile.activities.sort_values(["events", "activity"], ascending=[False, True], kind="stable")
     candidates = set(acts["activity"].head(max_activities))
-    edges = _all_edges(profile)
     total = float(edges["events"].sum()) or 1.0
     ok = edges["source"].isin(candidates | {START}) & edges["target"].isin(candidates | {END})
     cand = edges[ok].sort_values(
@@ -178,50 +193,48 @@ def process_map(
     list of Path
         The SVG and PNG written.
     """
-    with rc():
-        fig = process_map_figure(
-            profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges, title=title
-        )
-        return save_figure(fig, path_stem)
+    scene = process_map_scene(
+        profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges, title=title
+    )
+    return scene.write(path_stem)
 
 
-def process_map_figure(
+def process_map_scene(
     profile: UnitProfile,
     *,
     coverage: float = 0.9,
     max_activities: int = 60,
     max_edges: int = 150,
     title: str | None = None,
-) -> Figure:
-    """The figure :func:`process_map` saves (for notebooks and tests)."""
-    with rc():
-        b = select_behaviour(profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges)
-        top = max([1] + b.activities["cases"].tolist())
-        nodes = {START: _terminal(START), END: _terminal(END)}
-        for r in b.activities.itertuples(index=False):
-            share = r.cases / top
-            nodes[r.activity] = _Node(
-                label=f"{_wrap(r.activity)}\n{format_count(r.cases)} cases",
-                face=tint(NODE, 0.10 + 0.40 * share),
-                edge=NODE,
-            )
-        edges = _edges_from(b.edges, colour=EDGE)
-        caption = (
-            f"Shown: {len(b.activities)} of {b.total_activities} activities and "
-            f"{len(b.edges)} of {b.total_edges} transitions, covering {b.share:.0%} of "
-            f"{format_count(_total_occurrences(profile))} directly-follows occurrences "
-            f"(kept the most frequent transitions up to {coverage:.0%}, "
-            f"at most {max_activities} activities). Box: activity and cases; "
-            "edge width ∝ cases; edge label: cases · median wait; ▶ start, ■ end."
+) -> Scene:
+    """The drawing :func:`process_map` writes (a notebook shows it as SVG)."""
+    b = select_behaviour(profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges)
+    top = max([1] + b.activities["cases"].tolist())
+    nodes = {START: _terminal(START), END: _terminal(END)}
+    for r in b.activities.itertuples(index=False):
+        share = r.cases / top
+        nodes[r.activity] = _Node(
+            label=f"{_wrap(r.activity)}\n{format_count(r.cases)} cases",
+            face=tint(NODE, 0.10 + 0.40 * share),
+            edge=NODE,
         )
-        legend = [
-            ("box", tint(NODE, 0.3), NODE, "activity (darker: more cases)"),
-            ("line", EDGE, None, "transition"),
-            ("dash", BACK_EDGE, None, "loop back to an earlier step"),
-        ]
-        head = title or f"Process map: {profile.process} · {profile.unit}"
-        sub = f"{format_count(profile.cases)} cases, {format_count(profile.events)} events"
-        return _draw(nodes, edges, title=head, subtitle=sub, caption=caption, legend=legend)
+    edges = _edges_from(b.edges, colour=EDGE)
+    caption = (
+        f"Shown: {len(b.activities)} of {b.total_activities} activities and "
+        f"{len(b.edges)} of {b.total_edges} transitions, covering {b.share:.0%} of "
+        f"{format_count(_total_occurrences(profile))} directly-follows occurrences "
+        f"(kept the most frequent transitions up to {coverage:.0%}, "
+        f"at most {max_activities} activities). Box: activity and cases; "
+        "edge width ∝ cases; edge label: cases · median wait; ▶ start, ■ end."
+    )
+    legend = [
+        ("box", tint(NODE, 0.3), NODE, "activity (darker: more cases)"),
+        ("line", EDGE, None, "transition"),
+        ("dash", BACK_EDGE, None, "loop back to an earlier step"),
+    ]
+    head = title or f"Process map: {profile.process} · {profile.unit}"
+    sub = f"{format_count(profile.cases)} cases, {format_count(profile.events)} events"
+    return _draw(nodes, edges, title=head, subtitle=sub, caption=caption, legend=legend)
 
 
 def difference_map(
@@ -244,84 +257,82 @@ def difference_map(
     list of Path
         The SVG and PNG written.
     """
-    with rc():
-        fig = difference_map_figure(
-            unit_profile, target, coverage=coverage, max_activities=max_activities, title=title
-        )
-        return save_figure(fig, path_stem)
+    scene = difference_map_scene(unit_profile, target, coverage=coverage, max_activities=max_activities, title=title)
+    return scene.write(path_stem)
 
 
-def difference_map_figure(
+def difference_map_scene(
     unit_profile: UnitProfile,
     target: TargetGraph,
     *,
     coverage: float = 0.95,
     max_activities: int = 60,
     title: str | None = None,
-) -> Figure:
-    """The figure :func:`difference_map` saves."""
-    with rc():
-        b = select_behaviour(unit_profile, coverage=coverage, max_activities=max_activities)
-        t_acts = {str(a) for a in target.activities} | set(target.start) | set(target.end)
-        t_acts |= {a for e in target.edges for a in e}
-        t_edges = {(str(s), str(t)) for s, t in target.edges}
-        t_edges |= {(START, a) for a in target.start} | {(a, END) for a in target.end}
-        u_cases = dict(zip(b.activities["activity"], b.activities["cases"]))
-        # behaviour the unit has but that fell outside the drawn coverage is
-        # still common with the target, not "target only"
-        all_cases = dict(zip(unit_profile.activities["activity"], unit_profile.activities["cases"]))
-        all_edges = {(str(r.source), str(r.target)): int(r.cases) for r in unit_profile.edges.itertuples(index=False)}
-        all_edges.update({(START, str(a)): int(n) for a, n in unit_profile.start_activities().items()})
-        all_edges.update({(str(a), END): int(n) for a, n in unit_profile.end_activities().items()})
+) -> Scene:
+    """The drawing :func:`difference_map` writes."""
+    _check_options(coverage, max_activities, 150)
+    edges_all = _all_edges(unit_profile)  # once: the selection and the "rare but common" edges both need it
+    b = _select(unit_profile, edges_all, coverage, max_activities, 150)
+    t_acts = {str(a) for a in target.activities} | set(target.start) | set(target.end)
+    t_acts |= {a for e in target.edges for a in e}
+    t_edges = {(str(s), str(t)) for s, t in target.edges}
+    t_edges |= {(START, a) for a in target.start} | {(a, END) for a in target.end}
+    u_cases = dict(zip(b.activities["activity"], b.activities["cases"]))
+    # behaviour the unit has but that fell outside the drawn coverage is
+    # still common with the target, not "target only"
+    all_cases = dict(zip(unit_profile.activities["activity"], unit_profile.activities["cases"]))
+    all_edges = {
+        (str(s), str(t)): int(n) for s, t, n in zip(edges_all["source"], edges_all["target"], edges_all["cases"])
+    }
 
-        def cls(in_unit: bool, in_target: bool) -> str:
-            return "common" if in_unit and in_target else ("unit" if in_unit else "target")
+    def cls(in_unit: bool, in_target: bool) -> str:
+        return "common" if in_unit and in_target else ("unit" if in_unit else "target")
 
-        nodes = {START: _terminal(START), END: _terminal(END)}
-        order = list(b.activities["activity"]) + sorted(t_acts - set(u_cases))
-        for a in order:
-            c = cls(a in u_cases or a in all_cases, a in t_acts)
-            colour = DIFF_COLOURS[c]
-            if a in u_cases:
-                count = f"\n{format_count(u_cases[a])} cases"
-            elif a in all_cases:
-                count = f"\n{format_count(all_cases[a])} cases (rare)"
-            else:
-                count = "\n(target only)"
-            nodes[a] = _Node(
-                label=f"{_wrap(a)}{count}",
-                face=tint(colour, 0.18),
-                edge=colour,
-                linestyle="-" if c != "target" else (0, (3, 2)),
-                linewidth=1.6 if c != "common" else 1.0,
-            )
-        u_edges = _edges_from(b.edges, colour=EDGE)
-        u_keys = {(e.u, e.v) for e in u_edges}
-        edges = []
-        for e in u_edges:
-            c = cls(True, (e.u, e.v) in t_edges)
-            edges.append(_Edge(e.u, e.v, e.label, e.width, DIFF_COLOURS[c]))
-        for s, t in sorted(t_edges - u_keys, key=lambda e: (str(e[0]), str(e[1]))):
-            if (s, t) in all_edges:  # the unit does it, rarely
-                edges.append(_Edge(s, t, format_count(all_edges[(s, t)]), 1.0, DIFF_COLOURS["common"]))
-            else:
-                edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
-        legend = [
-            ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
-            ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
-            ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
-            ("dash", EDGE, None, "dashed edge: loop back"),
-        ]
-        n_only_u = sum(1 for e in edges if e.colour == DIFF_COLOURS["unit"])
-        n_only_t = sum(1 for e in edges if e.colour == DIFF_COLOURS["target"])
-        caption = (
-            f"Unit behaviour: the most frequent transitions covering {b.share:.0%} of its "
-            f"directly-follows occurrences ({len(b.activities)} of {b.total_activities} activities). "
-            f"{n_only_u} transitions occur only in the unit, {n_only_t} only in the target. "
-            "Edge label: unit cases · median wait; edge width ∝ unit cases; ▶ start, ■ end."
+    nodes = {START: _terminal(START), END: _terminal(END)}
+    order = list(b.activities["activity"]) + sorted(t_acts - set(u_cases))
+    for a in order:
+        c = cls(a in u_cases or a in all_cases, a in t_acts)
+        colour = DIFF_COLOURS[c]
+        if a in u_cases:
+            count = f"\n{format_count(u_cases[a])} cases"
+        elif a in all_cases:
+            count = f"\n{format_count(all_cases[a])} cases (rare)"
+        else:
+            count = "\n(target only)"
+        nodes[a] = _Node(
+            label=f"{_wrap(a)}{count}",
+            face=tint(colour, 0.18),
+            edge=colour,
+            dash=None if c != "target" else TARGET_DASH,
+            linewidth=1.6 if c != "common" else 1.0,
         )
-        head = title or f"Difference to target: {unit_profile.process} · {unit_profile.unit}"
-        return _draw(nodes, edges, title=head, subtitle=None, caption=caption, legend=legend)
+    u_edges = _edges_from(b.edges, colour=EDGE)
+    u_keys = {(e.u, e.v) for e in u_edges}
+    edges = []
+    for e in u_edges:
+        c = cls(True, (e.u, e.v) in t_edges)
+        edges.append(_Edge(e.u, e.v, e.label, e.width, DIFF_COLOURS[c]))
+    for s, t in sorted(t_edges - u_keys, key=lambda e: (str(e[0]), str(e[1]))):
+        if (s, t) in all_edges:  # the unit does it, rarely
+            edges.append(_Edge(s, t, format_count(all_edges[(s, t)]), 1.0, DIFF_COLOURS["common"]))
+        else:
+            edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
+    legend = [
+        ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
+        ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
+        ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
+        ("dash", EDGE, None, "dashed edge: loop back"),
+    ]
+    n_only_u = sum(1 for e in edges if e.colour == DIFF_COLOURS["unit"])
+    n_only_t = sum(1 for e in edges if e.colour == DIFF_COLOURS["target"])
+    caption = (
+        f"Unit behaviour: the most frequent transitions covering {b.share:.0%} of its "
+        f"directly-follows occurrences ({len(b.activities)} of {b.total_activities} activities). "
+        f"{n_only_u} transitions occur only in the unit, {n_only_t} only in the target. "
+        "Edge label: unit cases · median wait; edge width ∝ unit cases; ▶ start, ■ end."
+    )
+    head = title or f"Difference to target: {unit_profile.process} · {unit_profile.unit}"
+    return _draw(nodes, edges, title=head, subtitle=None, caption=caption, legend=legend)
 
 
 # ---------------------------------------------------------------- selection
@@ -361,17 +372,21 @@ def _repair(g: nx.DiGraph, chosen: set) -> set:
         return k
 
     k = kept_graph()
+    reached = nx.descendants(k, START)  # recomputed only when edges are added
     for a in sorted(n for n in k if n not in (START, END)):
-        if a not in nx.descendants(k, START) and nx.has_path(g, START, a):
+        if a not in reached and nx.has_path(g, START, a):
             p = nx.dijkstra_path(g, START, a, weight="w")
             added |= set(zip(p, p[1:]))
             k = kept_graph()
+            reached = nx.descendants(k, START)
     if END in g:
+        reaching = nx.ancestors(k, END)
         for a in sorted(n for n in k if n not in (START, END)):
-            if a not in nx.ancestors(k, END) and nx.has_path(g, a, END):
+            if a not in reaching and nx.has_path(g, a, END):
                 p = nx.dijkstra_path(g, a, END, weight="w")
                 added |= set(zip(p, p[1:]))
                 k = kept_graph()
+                reaching = nx.ancestors(k, END)
     return added
 
 
@@ -383,7 +398,7 @@ class _Node:
     label: str
     face: object
     edge: object
-    linestyle: object = "-"
+    dash: tuple[float, ...] | None = None
     linewidth: float = 1.0
     terminal: str | None = None
 
@@ -421,7 +436,7 @@ def _edges_from(kept: pd.DataFrame, *, colour) -> list[_Edge]:
     return out
 
 
-def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) -> Figure:
+def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) -> Scene:
     sizes, boxes = {}, {}
     loops = {e.u: e for e in edges if e.u == e.v}
     for k, n in nodes.items():
@@ -449,10 +464,10 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
         layer_gap=max(46.0, 2 * label_h + 30),
     )
 
-    # page geometry, all in points (1 data unit = 1 pt, y down)
+    # page geometry, all in points (y down)
     width = max(lay.width + 2 * MARGIN, MIN_WIDTH)
     inner = width - 2 * MARGIN
-    title_lines = wrap_to_width(title, TITLE_FONT, inner)
+    title_lines = wrap_to_width(title, TITLE_FONT, inner, weight="bold")
     head = MARGIN + len(title_lines) * TITLE_FONT * 1.25
     if subtitle:
         head += LEGEND_FONT * 1.5
@@ -464,26 +479,24 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
     dx = MARGIN + (inner - lay.width) / 2
     dy = head
 
-    fig = new_figure(width / 72, height / 72)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(height, 0)
-    ax.set_axis_off()
-
+    # painted in this order: frame (title, legend, caption), edges, arrowheads,
+    # boxes, box text, edge labels on a white ground
+    frame, curves, heads, shapes, texts, labels = [], [], [], [], [], []
     y = MARGIN
     for line in title_lines:
-        ax.text(MARGIN, y, literal(line), fontsize=TITLE_FONT, fontweight="bold", va="top", usetex=False)
+        frame.append(Label(MARGIN, y, line, TITLE_FONT, bold=True, valign="top", role="title"))
         y += TITLE_FONT * 1.25
     if subtitle:
-        ax.text(MARGIN, y + 1, literal(subtitle), fontsize=LEGEND_FONT, color=PALETTE["grey"], va="top")
+        frame.append(Label(MARGIN, y + 1, subtitle, LEGEND_FONT, colour=PALETTE["grey"], valign="top",
+                           role="subtitle"))
         y += LEGEND_FONT * 1.5
     y += 6
     for row in legend_rows:
-        _draw_legend_row(ax, row, MARGIN, y)
+        frame += _legend_row(row, MARGIN, y)
         y += LEGEND_FONT * 1.9
     y = dy + lay.height + 16
     for line in cap_lines:
-        ax.text(MARGIN, y, literal(line), fontsize=CAPTION_FONT, color=PALETTE["grey"], va="top")
+        frame.append(Label(MARGIN, y, line, CAPTION_FONT, colour=PALETTE["grey"], valign="top", role="caption"))
         y += CAPTION_FONT * 1.3
 
     pos = {k: (x + dx, yy + dy) for k, (x, yy) in lay.pos.items()}
@@ -497,43 +510,36 @@ def _draw(nodes: dict, edges: list[_Edge], *, title, subtitle, caption, legend) 
     obstacles = [(x - 2, y - 2, w + 4, h + 4) for x, y, w, h in rects.values()]
     for e in edges:
         if e.u == e.v:
-            _draw_self_loop(ax, e, pos[e.u], boxes[e.u], placed)
+            _self_loop(e, pos[e.u], boxes[e.u], placed, curves, heads, labels)
             continue
-        verts, codes, mid, up = paths[(e.u, e.v)]
+        segments, tip, mid, up = paths[(e.u, e.v)]
         back = (e.u, e.v) in lay.back_edges
-        style = (0, (4, 2.5)) if back else "-"
         colour = BACK_EDGE if back and e.colour == EDGE else e.colour
-        ax.add_artist(
-            PathPatch(MPath(verts, codes), fill=False, edgecolor=colour, linewidth=e.width,
-                      linestyle=style, capstyle="butt", zorder=2)
-        )
-        _arrowhead(ax, verts[0] if up else verts[-1], up, e.width, colour)
+        curves.append(Curve(segments, stroke=colour, lw=e.width, dash=LOOP_DASH if back else None, role="edge"))
+        heads.append(_arrowhead(tip, up, e.width, colour))
         if e.label:
-            _place_label(ax, e.label, mid, obstacles, placed, colour)
+            labels += _place_label(e.label, mid, obstacles, placed)
 
     for k, n in nodes.items():
         x, yy, w, h = rects[k]
         if n.terminal:
-            ax.add_artist(Circle(pos[k], TERMINAL_R, facecolor="white", edgecolor=n.edge, linewidth=1.2, zorder=3,
-                                 label="node-box"))
-            ax.text(pos[k][0] + (1.0 if k == START else 0), pos[k][1], n.label, fontsize=10,
-                    ha="center", va="center_baseline", color=PALETTE["black"], zorder=4)
+            shapes.append(Circle(pos[k][0], pos[k][1], TERMINAL_R, fill="#ffffff", stroke=n.edge, lw=1.2,
+                                 role="node-box"))
+            texts.append(Label(pos[k][0] + (1.0 if k == START else 0.0), pos[k][1] - 0.6, n.label,
+                               TERMINAL_FONT, align="middle", role="terminal-label"))
             continue
-        ax.add_artist(
-            FancyBboxPatch((x, yy), w, h, boxstyle="round,pad=0,rounding_size=5", facecolor=n.face,
-                           edgecolor=n.edge, linewidth=n.linewidth, linestyle=n.linestyle, zorder=3,
-                           label="node-box")
-        )
-        ax.text(pos[k][0], pos[k][1], literal(n.label), fontsize=NODE_FONT, ha="center", va="center",
-                multialignment="center", linespacing=1.2, zorder=4, usetex=False, label="node-label")
-    return fig
+        shapes.append(Rect(x, yy, w, h, fill=n.face, stroke=n.edge, lw=n.linewidth, radius=5.0,
+                           dash=n.dash, role="node-box"))
+        texts.append(Label(pos[k][0], pos[k][1], n.label, NODE_FONT, align="middle", role="node-label"))
+    return Scene(width, height, frame + curves + heads + shapes + texts + labels, title=title)
 
 
 def _edge_paths(lay: Layout, edges, pos, boxes, band, dx, dy) -> dict:
     """Bezier path per edge through its dummy points, ports spread along box sides.
 
-    Returns ``{(u, v): (verts, codes, label_point, points_up)}``; vertices run
-    from the upper end to the lower end; ``points_up`` marks back edges.
+    Returns ``{(u, v): (segments, arrow_base, label_point, points_up)}``;
+    segments run from the upper end to the lower end; ``points_up`` marks
+    back edges, whose arrowhead sits at the upper end.
     """
     drawn = [e for e in edges if e.u != e.v]
     info = {}
@@ -564,9 +570,8 @@ def _edge_paths(lay: Layout, edges, pos, boxes, band, dx, dy) -> dict:
         lx, ly = pos[lower]
         uh = boxes[upper][1] / 2
         lh = boxes[lower][1] / 2
-        arrow = 6.0
-        p0 = (ux + offset[(key, "bottom")], uy + uh + (arrow if up else 0.0))
-        p1 = (lx + offset[(key, "top")], ly - lh - (0.0 if up else arrow))
+        p0 = (ux + offset[(key, "bottom")], uy + uh + (ARROW if up else 0.0))
+        p1 = (lx + offset[(key, "top")], ly - lh - (0.0 if up else ARROW))
         pts = [p0]
         for x, y in route:
             layer_half = band.get(round(y, 3), 0.0)
@@ -576,21 +581,19 @@ def _edge_paths(lay: Layout, edges, pos, boxes, band, dx, dy) -> dict:
             # a loop between adjacent layers: bow out to the right of the forward edge
             mx, my = (p0[0] + p1[0]) / 2 + 22, (p0[1] + p1[1]) / 2
             pts = [p0, (mx, my), p1]
-        verts, codes = [pts[0]], [MPath.MOVETO]
+        segments = [("M", pts[0])]
         segs = []
         for a, b in zip(pts, pts[1:]):
             if abs(a[0] - b[0]) < 1e-6 and _same_band(a, b, route):
-                verts.append(b)
-                codes.append(MPath.LINETO)
+                segments.append(("L", b))
             else:
                 my = (a[1] + b[1]) / 2
-                verts += [(a[0], my), (b[0], my), b]
-                codes += [MPath.CURVE4] * 3
+                segments.append(("C", (a[0], my), (b[0], my), b))
             segs.append((a, b))
         inter = [s for s in segs if abs(s[1][1] - s[0][1]) > 1e-6 and not _same_band(s[0], s[1], route)] or segs
         a, b = inter[len(inter) // 2] if not up else inter[(len(inter) - 1) // 2]
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-        out[key] = (verts, codes, mid, up)
+        out[key] = (tuple(segments), pts[0] if up else pts[-1], mid, up)
     return out
 
 
@@ -601,17 +604,21 @@ def _same_band(a, b, route) -> bool:
     )
 
 
-def _arrowhead(ax, tip_base, up: bool, lw: float, colour) -> None:
+def _arrowhead(tip_base, up: bool, lw: float, colour) -> Polygon:
     x, y = tip_base
-    length = 6.0
     half = 2.6 + 0.45 * lw
-    tip = y - length if up else y + length
-    ax.add_artist(Polygon([(x - half, y), (x + half, y), (x, tip)], closed=True, facecolor=colour,
-                         edgecolor="none", zorder=2.5))
+    tip = y - ARROW if up else y + ARROW
+    return Polygon(((x - half, y), (x + half, y), (x, tip)), fill=colour, role="arrowhead")
 
 
-def _place_label(ax, text, mid, obstacles, placed, colour) -> None:
-    """Put ``text`` at ``mid``, or the nearest shift that overlaps no box and fewest labels."""
+def _label_items(cx: float, cy: float, text: str, w: float, h: float, align: str = "middle") -> list:
+    x0 = cx - w / 2 if align == "middle" else cx - 2
+    box = Rect(x0, cy - h / 2, w, h, fill="#ffffff", opacity=0.85, radius=2.0, role="edge-label-box")
+    return [box, Label(cx, cy, text, EDGE_FONT, colour=PALETTE["black"], align=align, role="edge-label")]
+
+
+def _place_label(text, mid, obstacles, placed) -> list:
+    """``text`` at ``mid``, or the nearest shift that overlaps no box and fewest labels."""
     w, h = text_size(text, EDGE_FONT)
     w += 4
     h += 2
@@ -628,31 +635,27 @@ def _place_label(ax, text, mid, obstacles, placed, colour) -> None:
             oy = np.minimum(y0[:, None] + h, (r[:, 1] + r[:, 3])[None]) - np.maximum(y0[:, None], r[None, :, 1])
             cost = cost + weight * (np.clip(ox, 0, None) * np.clip(oy, 0, None)).sum(axis=1)
     k = int(np.argmin(cost))  # first minimum: the order above prefers small shifts
-    cx, cy = x0[k] + w / 2, y0[k] + h / 2
-    placed.append((x0[k], y0[k], w, h))
-    ax.text(cx, cy, literal(text), fontsize=EDGE_FONT, ha="center", va="center", color=PALETTE["black"],
-            zorder=5, label="edge-label", bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+    placed.append((float(x0[k]), float(y0[k]), w, h))
+    return _label_items(float(x0[k]) + w / 2, float(y0[k]) + h / 2, text, w, h)
 
 
-def _draw_self_loop(ax, e: _Edge, centre, box, placed) -> None:
+def _self_loop(e: _Edge, centre, box, placed, curves, heads, labels) -> None:
     x, y = centre
     w, h = box
     right = x + w / 2
     a, b = (right, y - h / 4), (right, y + h / 4)
-    verts = [a, (right + LOOP_BULGE * 1.4, a[1] - 4), (right + LOOP_BULGE * 1.4, b[1] + 4), (b[0] + 5, b[1])]
-    ax.add_artist(PathPatch(MPath(verts, [MPath.MOVETO] + [MPath.CURVE4] * 3), fill=False,
-                           edgecolor=BACK_EDGE if e.colour == EDGE else e.colour, linewidth=e.width,
-                           linestyle=(0, (4, 2.5)), zorder=2))
-    half = 2.6 + 0.45 * e.width
     colour = BACK_EDGE if e.colour == EDGE else e.colour
-    ax.add_artist(Polygon([(b[0] + 6, b[1] - half), (b[0] + 6, b[1] + half), (b[0], b[1])], closed=True,
-                         facecolor=colour, edgecolor="none", zorder=2.5))
+    c = right + LOOP_BULGE * 1.4
+    curves.append(Curve((("M", a), ("C", (c, a[1] - 4), (c, b[1] + 4), (b[0] + 5, b[1]))), stroke=colour,
+                        lw=e.width, dash=LOOP_DASH, role="edge"))
+    half = 2.6 + 0.45 * e.width
+    heads.append(Polygon(((b[0] + 6, b[1] - half), (b[0] + 6, b[1] + half), (b[0], b[1])), fill=colour,
+                         role="arrowhead"))
     if e.label:
         tw, th = text_size(e.label, EDGE_FONT)
         lx = right + LOOP_BULGE + 6
-        placed.append((lx, y - th / 2, tw, th))
-        ax.text(lx, y, literal(e.label), fontsize=EDGE_FONT, ha="left", va="center", zorder=5, label="edge-label",
-                bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+        placed.append((lx - 2, y - (th + 2) / 2, tw + 4, th + 2))
+        labels += _label_items(lx, y, e.label, tw + 4, th + 2, align="start")
 
 
 def _legend_rows(legend, width) -> list[list]:
@@ -669,14 +672,15 @@ def _legend_rows(legend, width) -> list[list]:
     return rows
 
 
-def _draw_legend_row(ax, row, x, y) -> None:
+def _legend_row(row, x, y) -> list:
     cy = y + LEGEND_FONT * 0.7
+    out = []
     for (kind, face, edge, label), w in row:
         if kind == "box":
-            ax.add_artist(FancyBboxPatch((x, cy - 5), 22, 10, boxstyle="round,pad=0,rounding_size=3",
-                                        facecolor=face, edgecolor=edge, linewidth=1.0))
+            out.append(Rect(x, cy - 5, 22, 10, fill=face, stroke=edge, lw=1.0, radius=3.0, role="legend-key"))
         else:
-            ax.add_artist(PathPatch(MPath([(x, cy), (x + 22, cy)]), edgecolor=face, linewidth=1.8,
-                                   linestyle="-" if kind == "line" else (0, (4, 2.5)), fill=False))
-        ax.text(x + 28, cy, literal(label), fontsize=LEGEND_FONT, va="center", color=PALETTE["black"])
+            out.append(Curve((("M", (x, cy)), ("L", (x + 22, cy))), stroke=face, lw=1.8,
+                             dash=None if kind == "line" else LOOP_DASH, role="legend-key"))
+        out.append(Label(x + 28, cy, label, LEGEND_FONT, colour=PALETTE["black"], role="legend-label"))
         x += w
+    return out

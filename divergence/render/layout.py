@@ -361,7 +361,7 @@ def _coordinates(order, segs, vw, is_dummy, gap) -> list[float]:
             targets.append(sum(x[u] * p for u, p in nbs) / tw if tw else x[v])
             wts.append(max(tw, 0.5))
         seps = [(vw[lay[i]] + vw[lay[i + 1]]) / 2 + gap for i in range(len(lay) - 1)]
-        for v, xv in zip(lay, _pav(np.array(targets), np.array(wts), np.array(seps))):
+        for v, xv in zip(lay, _pav(targets, wts, seps)):
             x[v] = float(xv)
 
     n_layers = len(order)
@@ -375,19 +375,27 @@ def _coordinates(order, segs, vw, is_dummy, gap) -> list[float]:
     return x
 
 
-def _pav(target: np.ndarray, weight: np.ndarray, sep: np.ndarray) -> np.ndarray:
-    """Minimise sum w (x - t)^2 subject to x[i+1] - x[i] >= sep[i] (pool adjacent violators)."""
-    if len(target) == 0:
-        return target
-    c = np.concatenate([[0.0], np.cumsum(sep)])
-    y = target - c
+def _pav(target, weight, sep) -> list[float]:
+    """Minimise sum w (x - t)^2 subject to x[i+1] - x[i] >= sep[i] (pool adjacent violators).
+
+    Plain Python: layers hold a handful of vertices, where numpy's per-call
+    overhead costs more than the loop.
+    """
+    n = len(target)
+    if n == 0:
+        return []
+    c = [0.0] * n
+    for i in range(1, n):
+        c[i] = c[i - 1] + sep[i - 1]
     blocks: list[list[float]] = []  # [sum w*y, sum w, count]
-    for yi, wi in zip(y, weight):
+    for yi, wi in zip((t - ci for t, ci in zip(target, c)), weight):
         blocks.append([wi * yi, wi, 1])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
-            s, ww, n = blocks.pop()
+            s, ww, k = blocks.pop()
             blocks[-1][0] += s
             blocks[-1][1] += ww
-            blocks[-1][2] += n
-    out = np.concatenate([np.full(int(n), s / ww) for s, ww, n in blocks])
-    return out + c
+            blocks[-1][2] += k
+    out: list[float] = []
+    for s, ww, k in blocks:
+        out += [s / ww] * int(k)
+    return [v + ci for v, ci in zip(out, c)]

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Iterator
 
 import matplotlib
-from matplotlib.font_manager import FontProperties
 
 __all__ = [
     "PALETTE",
@@ -22,6 +21,8 @@ __all__ = [
     "DIFF_COLOURS",
     "FONT",
     "rc",
+    "font_file",
+    "to_hex",
     "literal",
     "text_size",
     "wrap_to_width",
@@ -105,29 +106,55 @@ def literal(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-@lru_cache(maxsize=1)
-def _renderer():
-    from matplotlib.backends.backend_agg import RendererAgg
+#: Size at which text is measured; advances scale linearly (hinting at this
+#: size moves them by well under 0.1 %).
+_MEASURE_PX = 1000.0
 
-    return RendererAgg(1, 1, 72)
+
+def font_file(weight: str = "normal") -> str:
+    """Path of the DejaVu Sans TTF that ships with matplotlib (``normal`` or ``bold``)."""
+    import os
+
+    name = "DejaVuSans-Bold.ttf" if weight == "bold" else "DejaVuSans.ttf"
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+
+
+@lru_cache(maxsize=2)
+def _measure_font(weight: str):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_file(weight), int(_MEASURE_PX), layout_engine=ImageFont.Layout.BASIC)
 
 
 @lru_cache(maxsize=16384)
 def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, float]:
-    """Width and height in points of (possibly multi-line) ``text`` in DejaVu Sans."""
-    prop = FontProperties(family=FONT, size=size, weight=weight)
+    """Width and height in points of (possibly multi-line) ``text`` in DejaVu Sans.
+
+    Width: the widest line's advance (kerning included, no hinting), as SVG
+    viewers lay it out; height: ``size`` per line, 1.2 ``size`` line pitch,
+    plus a quarter ``size`` for descenders.
+    """
+    font = _measure_font("bold" if weight == "bold" else "normal")
     lines = str(text).split("\n")
-    widths = [_renderer().get_text_width_height_descent(s or " ", prop, ismath=False)[0] for s in lines]
+    widths = [font.getlength(s or " ") * size / _MEASURE_PX for s in lines]
     return max(widths), size * (1.0 + 1.2 * (len(lines) - 1)) + size * 0.25
 
 
-def wrap_to_width(text: str, size: float, width: float) -> list[str]:
+@lru_cache(maxsize=256)
+def to_hex(colour: object) -> str:
+    """``colour`` (a name, hex string or RGB tuple) as lower-case ``#rrggbb``."""
+    from matplotlib.colors import to_hex as _to_hex
+
+    return _to_hex(colour, keep_alpha=False)
+
+
+def wrap_to_width(text: str, size: float, width: float, weight: str = "normal") -> list[str]:
     """Greedy word wrap of ``text`` into lines at most ``width`` points wide."""
     lines: list[str] = []
     cur = ""
     for word in str(text).split():
         trial = f"{cur} {word}" if cur else word
-        if cur and text_size(trial, size)[0] > width:
+        if cur and text_size(trial, size, weight)[0] > width:
             lines.append(cur)
             cur = word
         else:

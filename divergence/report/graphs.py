@@ -43,25 +43,36 @@ def draw_process_graphs(
         progress("", step, total)
 
     fam = pr.families
-    paths = render.divergence_heatmap(
-        pr.matrices["combined"],
-        pr.units,
-        getattr(fam, "linkage", None),
-        {f: list(m) for f, m in fam.members.items()},
-        folder / "divergence_heatmap",
-        title=f"{p}: combined divergence between units, with process families",
-        measure_name="combined divergence",
+    # every graph is one job (0.04-0.15 s of CPU each); jobs run in a small
+    # forked pool when there are enough of them (see _run_jobs)
+    jobs: list[tuple[str, Callable[[], list[Path]]]] = []
+    jobs.append(
+        (
+            "heatmap",
+            partial(
+                render.divergence_heatmap,
+                pr.matrices["combined"],
+                pr.units,
+                getattr(fam, "linkage", None),
+                {f: list(m) for f, m in fam.members.items()},
+                folder / "divergence_heatmap",
+                title=f"{p}: combined divergence between units, with process families",
+                measure_name="combined divergence",
+            ),
+        )
     )
-    out["heatmap"] = _svg(paths)
-    tick()
     shown = {u: fold_profile(pr.profiles[u], min_cases) for u in pr.units}
-    paths = render.variant_coverage_chart(
-        [pr.profiles[u] for u in pr.units],
-        folder / "variant_coverage",
-        title=f"{p}: share of cases covered by the most frequent variants",
+    jobs.append(
+        (
+            "coverage",
+            partial(
+                render.variant_coverage_chart,
+                [pr.profiles[u] for u in pr.units],
+                folder / "variant_coverage",
+                title=f"{p}: share of cases covered by the most frequent variants",
+            ),
+        )
     )
-    out["coverage"] = _svg(paths)
-    tick()
     rows, ranges = [], []
     for u in pr.units:
         c = pr.costs[u]
@@ -74,24 +85,24 @@ def draw_process_graphs(
         if overhead > 0.5:
             rows.append({"unit": u, "kind": "overhead", "cost_gbp": overhead})
         ranges.append({"unit": u, **{k: c.cost_gbp[k] for k in ("low", "central", "high")}})
-    paths = render.cost_chart(
-        pd.DataFrame(rows, columns=["unit", "kind", "cost_gbp"]),
-        pd.DataFrame(ranges),
-        folder / "harmonisation_costs",
-        title=f"{p}: one-off harmonisation cost per unit (central, by change kind; whiskers low–high)",
+    jobs.append(
+        (
+            "costs",
+            partial(
+                render.cost_chart,
+                pd.DataFrame(rows, columns=["unit", "kind", "cost_gbp"]),
+                pd.DataFrame(ranges),
+                folder / "harmonisation_costs",
+                title=f"{p}: one-off harmonisation cost per unit (central, by change kind; whiskers low–high)",
+            ),
+        )
     )
-    out["costs"] = _svg(paths)
-    tick()
     w = pr.waves.copy()
     w["cost_central"] = [pr.costs[u].cost_gbp["central"] for u in w["unit"]]
     w["fitness_to_target"] = [pr.alignments[u].fitness for u in w["unit"]]
-    paths = render.waves_chart(w, folder / "migration_waves", title=f"{p}: migration waves onto the target process")
-    out["waves"] = _svg(paths)
-    tick()
+    waves_title = f"{p}: migration waves onto the target process"
+    jobs.append(("waves", partial(render.waves_chart, w, folder / "migration_waves", title=waves_title)))
     target_graph = render.TargetGraph(**pm.model_graph(pr.target.model))
-    # the per-unit maps are most of the drawing time (PNG rasterising): draw
-    # them in a small forked pool when there are enough of them
-    jobs: list[tuple[str, Callable[[], list[Path]]]] = []
     for u in pr.units:
         name = safe_name(u)
         jobs.append(
@@ -138,6 +149,7 @@ def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
     """
     workers = min(_graph_workers(), len(jobs))
     forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    given = 0  # jobs yielded so far (always a prefix, in job order)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN_JOBS and forkable:
         _WORKER_JOBS[:] = jobs
         try:
@@ -147,15 +159,21 @@ def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
                 done: dict[int, list[Path]] = {}
                 for f in as_completed(futures):
                     done[futures[f]] = f.result()
-            for i, (key, _) in enumerate(jobs):
-                yield key, done[i]
+                    while given in done:  # progress as soon as the next job in order is drawn
+                        given += 1
+                        yield jobs[given - 1][0], done[given - 1]
             return
-        except (OSError, BrokenProcessPool):  # no processes here: draw in this one
+        except (OSError, BrokenProcessPool):  # no processes here: draw the rest in this one
             pass
         finally:
             _WORKER_JOBS.clear()
-    for key, thunk in jobs:
-        yield key, thunk()
+    from ..render.scene import release_canvas
+
+    try:
+        for key, thunk in jobs[given:]:
+            yield key, thunk()
+    finally:
+        release_canvas()  # the pixels kept between drawings are not needed after the last
 
 
 def _run_job(i: int) -> list[Path]:
