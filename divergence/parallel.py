@@ -14,12 +14,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-__all__ = ["cores", "can_fork", "fork_map"]
+__all__ = ["cores", "can_fork", "fork_map", "fork_iter"]
 
 T = TypeVar("T")
 
@@ -60,22 +60,44 @@ def fork_map(fn: Callable[[int], T], n: int, *, workers: int | None = None, chun
         Results in job order. If the pool cannot start (no processes
         allowed) the jobs run in this process.
     """
+    return list(fork_iter(fn, n, workers=workers, chunks=chunks or max(1, -(-n // max(1, workers or cores())))))
+
+
+def fork_iter(fn: Callable[[int], T], n: int, *, workers: int | None = None, chunks: int = 1) -> Iterator[T]:
+    """:func:`fork_map` as a generator: each result as soon as it and all before it are done.
+
+    For progress reporting; a pool that fails to start, or breaks, leaves
+    the remaining jobs to this process.
+    """
     workers = min(cores() if workers is None else max(1, int(workers)), n)
+    given = 0
     if workers > 1 and can_fork():
         _JOB[:] = [fn]
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                size = chunks or max(1, -(-n // workers))
-                return list(pool.map(_run, range(n), chunksize=size))
+                size = max(1, int(chunks))
+                starts = range(0, n, size)
+                futures = {pool.submit(_run_chunk, k, min(n, k + size)): k for k in starts}
+                done: dict[int, list] = {}
+                for f in as_completed(futures):
+                    done[futures[f]] = f.result()
+                    while given in done:
+                        for r in done.pop(given):
+                            given += 1
+                            yield r
+            return
         except (OSError, BrokenProcessPool):
             pass
         finally:
             _JOB.clear()
-    return [fn(i) for i in range(n)]
+    for i in range(given, n):
+        yield fn(i)
 
 
-def _run(i: int):
-    return _JOB[0](i)
+def _run_chunk(start: int, stop: int) -> list:
+    return [_JOB[0](i) for i in range(start, stop)]
+
+
 
 

@@ -50,3 +50,8 @@ def test_workers_setting_overrides_the_cores(monkeypatch):
     assert parallel.cores() == 3
     monkeypatch.setenv("DIVERGENCE_WORKERS", "zero")
     assert parallel.cores() >= 1
+
+
+def test_fork_iter_yields_every_result_in_order_with_uneven_chunks(single_threaded):
+    assert list(parallel.fork_iter(lambda i: i * 10, 7, workers=2, chunks=3)) == [0, 10, 20, 30, 40, 50, 60]
+    assert list(parallel.fork_iter(lambda i: i, 0, workers=2)) == []

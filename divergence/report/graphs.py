@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
 
+from .. import parallel
 from ..privacy import fold_profile
 from ..progress import ProgressFn, no_progress
 from ..result import ProcessResult
@@ -128,56 +124,22 @@ def draw_process_graphs(
 
 #: Graphs drawn in parallel only from this many jobs on (a pool costs ~0.1 s).
 _PARALLEL_MIN_JOBS = 6
-_WORKER_JOBS: list = []
-
-
-def _graph_workers() -> int:
-    """Worker processes for drawing: ``DIVERGENCE_GRAPH_WORKERS`` or min(2, cores)."""
-    env = os.environ.get("DIVERGENCE_GRAPH_WORKERS", "").strip()
-    if env.isdigit():
-        return max(1, int(env))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(2, cores))
 
 
 def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
-    """Run ``(key, thunk)`` jobs; yields ``(key, paths)`` in job order.
+    """Run ``(key, thunk)`` jobs; yields ``(key, paths)`` in job order, as they finish.
 
-    In a forked pool when there are enough jobs, more than one core and the
-    caller is single-threaded (forking a threaded process is unsafe); else,
-    or when the pool cannot start, in this process.
+    On two worker processes at most (:func:`divergence.parallel.fork_iter`)
+    when there are enough jobs, else in this process.
     """
-    workers = min(_graph_workers(), len(jobs))
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    given = 0  # jobs yielded so far (always a prefix, in job order)
-    if workers > 1 and len(jobs) >= _PARALLEL_MIN_JOBS and forkable:
-        _WORKER_JOBS[:] = jobs
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                futures = {pool.submit(_run_job, i): i for i in range(len(jobs))}
-                done: dict[int, list[Path]] = {}
-                for f in as_completed(futures):
-                    done[futures[f]] = f.result()
-                    while given in done:  # progress as soon as the next job in order is drawn
-                        given += 1
-                        yield jobs[given - 1][0], done[given - 1]
-            return
-        except (OSError, BrokenProcessPool):  # no processes here: draw the rest in this one
-            pass
-        finally:
-            _WORKER_JOBS.clear()
     from ..render.scene import release_canvas
 
+    workers = min(2, parallel.cores()) if len(jobs) >= _PARALLEL_MIN_JOBS else 1
     try:
-        for key, thunk in jobs[given:]:
-            yield key, thunk()
+        for (key, _), paths in zip(jobs, parallel.fork_iter(lambda i: jobs[i][1](), len(jobs), workers=workers)):
+            yield key, paths
     finally:
         release_canvas()  # the pixels kept between drawings are not needed after the last
-
-
-def _run_job(i: int) -> list[Path]:
-    return _WORKER_JOBS[i][1]()
 
 
 def _svg(paths: list[Path]) -> Path:
