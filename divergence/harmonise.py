@@ -341,62 +341,62 @@ def _summary(alignment: Alignment) -> dict:
     """``{(kind, activities): (occurrences, neighbours)}`` of one alignment (cached)."""
     out = _SUMMARY.get(alignment)
     if out is None:
-        occ: Counter = Counter()
-        nbrs: dict = defaultdict(set)
+        out = {}
         for key, nb in _deviations(alignment.moves):
-            occ[key] += 1
-            nbrs[key].update(nb)
-        out = {key: (k, frozenset(nbrs[key]) - {None}) for key, k in occ.items()}
+            hit = out.get(key)
+            if hit is None:
+                out[key] = [1, set(nb)]
+            else:
+                hit[0] += 1
+                hit[1].update(nb)
+        for hit in out.values():
+            hit[1].discard(None)
         _SUMMARY[alignment] = out
     return out
 
 
 def _deviations(moves) -> list:
     """:func:`deviations` with ``None`` where no synchronous activity is next to a deviation."""
+    kinds = [m.kind for m in moves]
+    if "log" not in kinds and "model" not in kinds:
+        return []
+    acts = [m.activity for m in moves]
     # nearest synchronous activity before and after every position, in two passes
     n = len(moves)
     before: list[str | None] = [None] * n
     after: list[str | None] = [None] * n
     last = None
-    for i, m in enumerate(moves):
+    for i in range(n):
         before[i] = last
-        if m.kind == "sync":
-            last = m.activity
+        if kinds[i] == "sync":
+            last = acts[i]
     last = None
     for i in range(n - 1, -1, -1):
         after[i] = last
-        if moves[i].kind == "sync":
-            last = moves[i].activity
-
-    def near(i: int, step: int) -> str | None:
-        return before[i] if step < 0 else after[i]
-
-    logs = [i for i, m in enumerate(moves) if m.kind == "log"]
-    models = [i for i, m in enumerate(moves) if m.kind == "model"]
-    pairs = sorted(
-        ((abs(i - j), i, j) for i in logs for j in models if moves[i].activity == moves[j].activity),
-    )
-    used: set[int] = set()
+        if kinds[i] == "sync":
+            last = acts[i]
+    logs = [i for i in range(n) if kinds[i] == "log"]
+    models = [i for i in range(n) if kinds[i] == "model"]
     out = []
-    for _, i, j in pairs:
-        if i in used or j in used:
-            continue
-        used.update((i, j))
-        x = moves[i].activity
-        step = -1 if i < j else 1  # from the model move towards the log move
-        y = near(j, step) or near(j, -step) or x
-        acts = (x, y) if i > j else (y, x)
-        out.append((("reorder", acts), (y,)))
-    synced = {m.activity for m in moves if m.kind == "sync"}
+    used: set[int] = set()
+    if logs and models:
+        pairs = sorted((abs(i - j), i, j) for i in logs for j in models if acts[i] == acts[j])
+        for _, i, j in pairs:
+            if i in used or j in used:
+                continue
+            used.update((i, j))
+            x = acts[i]
+            # the synchronous step next to the model move, towards the log move first
+            y = (before[j] or after[j] or x) if i < j else (after[j] or before[j] or x)
+            out.append((("reorder", (x, y) if i > j else (y, x)), (y,)))
+    synced = {acts[i] for i in range(n) if kinds[i] == "sync"}
     for i in logs:
-        if i in used:
-            continue
-        x = moves[i].activity
-        kind = "rework" if x in synced else "drop"
-        out.append(((kind, (x,)), (before[i], after[i])))
+        if i not in used:
+            x = acts[i]
+            out.append(((("rework" if x in synced else "drop"), (x,)), (before[i], after[i])))
     for j in models:
         if j not in used:
-            out.append((("add", (moves[j].activity,)), (before[j], after[j])))
+            out.append((("add", (acts[j],)), (before[j], after[j])))
     return out
 
 

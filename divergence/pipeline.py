@@ -457,6 +457,7 @@ def _analyse_process(
     timings["measures"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    progress(stage + "finding families", 0, 1)
     fam = families.find_families(matrices["combined"], units, n_families=_n_families(n_families))
 
     if bootstrap and len(units) > 1:
@@ -489,6 +490,7 @@ def _analyse_process(
             total += c.cost_gbp["central"] - TARGET_HORIZON_YEARS * c.annual_effect_gbp["central"]
         return total
 
+    progress(stage + "choosing the target", 0, 1)
     target = harmonise.choose_target(
         target_spec,
         profiles,
