@@ -237,6 +237,7 @@ def bootstrap_stability(
     *,
     n: int = 50,
     seed: int = 0,
+    workers: int | None = None,
 ) -> dict[str, float]:
     """Share of bootstrap resamples in which each family reappears exactly.
 
@@ -261,6 +262,10 @@ def bootstrap_stability(
         Number of resamples.
     seed : int, default 0
         Seed of the numpy Generator: equal seeds give equal results.
+    workers : int, optional
+        Processes to split the resamples over (default: the cores, from
+        :data:`_PARALLEL_MIN_RESAMPLES` resamples on); the shares do not
+        depend on it.
 
     Returns
     -------
@@ -294,7 +299,9 @@ def bootstrap_stability(
 
     # replicates are independent, each with its own seed: the same shares
     # whether they run here or split over forked workers
-    found = fork_map(replicate, n, workers=None if n >= _PARALLEL_MIN_RESAMPLES else 1)
+    if workers is None:
+        workers = None if n >= _PARALLEL_MIN_RESAMPLES else 1
+    found = fork_map(replicate, n, workers=workers)
     target = {f: frozenset(m) for f, m in families.members.items()}
     return {f: sum(mem in fr for fr in found) / n for f, mem in target.items()}
 

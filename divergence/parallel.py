@@ -19,11 +19,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-__all__ = ["cores", "can_fork", "fork_map", "fork_iter"]
+__all__ = ["cores", "can_fork", "fork_map", "fork_iter", "background", "Background"]
 
 T = TypeVar("T")
 
 _JOB: list = []
+_IN_WORKER = False
 
 
 def cores() -> int:
@@ -35,8 +36,11 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
-    """Whether a forked pool is safe here (fork available, caller single-threaded)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Whether a forked pool is safe here: fork available, caller single-threaded, not a worker.
+
+    Workers never fork again: the cores are already in use.
+    """
+    return not _IN_WORKER and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def fork_map(fn: Callable[[int], T], n: int, *, workers: int | None = None, chunks: int | None = None) -> list[T]:
@@ -96,8 +100,65 @@ def fork_iter(fn: Callable[[int], T], n: int, *, workers: int | None = None, chu
 
 
 def _run_chunk(start: int, stop: int) -> list:
+    global _IN_WORKER
+    _IN_WORKER = True  # in a forked worker from here on
     return [_JOB[0](i) for i in range(start, stop)]
 
 
 
 
+class Background:
+    """A job started now in a forked process, its result collected later.
+
+    ``result()`` returns it (re-raising its exception). Where a fork is not
+    possible or worthwhile (one core, a threaded caller) the job runs in this
+    process when ``result()`` is first called; either way the result is the
+    same.
+    """
+
+    def __init__(self, fn: Callable[[], T], *, forked: bool) -> None:
+        self._fn = fn
+        self._pool = None
+        self._future = None
+        self._done = False
+        self._value = None
+        if forked:
+            _JOB[:] = [lambda _i: fn()]
+            try:
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                self._future = self._pool.submit(_run_chunk, 0, 1)  # forks here, with the job in memory
+            except (OSError, BrokenProcessPool):
+                self._shutdown()
+            finally:
+                _JOB.clear()
+
+    @property
+    def forked(self) -> bool:
+        """Whether the job runs in another process."""
+        return self._future is not None
+
+    def result(self) -> T:
+        if not self._done:
+            try:
+                value = None
+                if self._future is not None:
+                    try:
+                        value = self._future.result()[0]
+                    except BrokenProcessPool:  # the worker died (e.g. killed): do it here
+                        self._future = None
+                if self._future is None:
+                    value = self._fn()
+                self._value, self._done = value, True
+            finally:
+                self._shutdown()
+        return self._value
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def background(fn: Callable[[], T]) -> Background:
+    """Start ``fn()`` in a forked process when there is a spare core; see :class:`Background`."""
+    return Background(fn, forked=cores() > 1 and can_fork())

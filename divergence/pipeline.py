@@ -425,7 +425,7 @@ def _analyse_process(
     seed: int,
     progress: ProgressFn,
 ) -> ProcessResult:
-    from . import commonality, conformance, costs, families, harmonise, measures, pm, waves
+    from . import commonality, conformance, costs, families, harmonise, measures, parallel, pm, waves
 
     timings: dict[str, float] = {}
     units = list(profiles)
@@ -460,21 +460,19 @@ def _analyse_process(
     progress(stage + "finding families", 0, 1)
     fam = families.find_families(matrices["combined"], units, n_families=_n_families(n_families))
 
+    stability_job = None
     if bootstrap and len(units) > 1:
         from .resampling import ResampledDistance
 
-        # resamples change only the counts of observed variants: everything
-        # that depends on the variants is prepared once
-        distance_fn = ResampledDistance(plist, mlist, conf.methods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
-        stability = families.bootstrap_stability(
-            plist,
-            distance_fn,
-            fam,
-            n=bootstrap,
-            seed=seed,
-        )
-    else:
-        stability = {f: 1.0 for f in fam.members}
+        def stability_of() -> dict:
+            # resamples change only the counts of observed variants: everything
+            # that depends on the variants is prepared once
+            distance_fn = ResampledDistance(plist, mlist, conf.methods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
+            return families.bootstrap_stability(plist, distance_fn, fam, n=bootstrap, seed=seed)
+
+        # the bootstrap only scores the families: it runs on the other core
+        # while this one chooses the target and prices the changes
+        stability_job = parallel.background(stability_of)
     common = commonality.common_core(plist)
     family_common = {f: commonality.common_core([profiles[u] for u in m]) for f, m in fam.members.items()}
     timings["families"] = time.perf_counter() - t
@@ -524,6 +522,13 @@ def _analyse_process(
     )
     plan = waves.plan_waves(wave_in)
     timings["harmonise"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if stability_job is not None:
+        progress(stage + "family stability", 0, 1)
+        stability = stability_job.result()
+    else:
+        stability = {f: 1.0 for f in fam.members}
+    timings["stability_wait"] = time.perf_counter() - t
     return ProcessResult(
         process=process,
         units=units,

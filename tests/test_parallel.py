@@ -55,3 +55,33 @@ def test_workers_setting_overrides_the_cores(monkeypatch):
 def test_fork_iter_yields_every_result_in_order_with_uneven_chunks(single_threaded):
     assert list(parallel.fork_iter(lambda i: i * 10, 7, workers=2, chunks=3)) == [0, 10, 20, 30, 40, 50, 60]
     assert list(parallel.fork_iter(lambda i: i, 0, workers=2)) == []
+
+
+def test_workers_do_not_fork_again(single_threaded):
+    # a job that asks for its own pool gets its results computed in its own process
+    def inner(i):
+        return set(parallel.fork_map(lambda k: os.getpid(), 3, workers=2)) == {os.getpid()}
+
+    assert parallel.fork_map(inner, 2, workers=2) == [True, True]
+
+
+def test_background_job_runs_elsewhere_and_returns_its_result(single_threaded):
+    job = parallel.background(lambda: (os.getpid(), sum(range(10))))
+    pid, total = job.result()
+    assert total == 45 and job.result() == (pid, 45)
+    assert (pid != os.getpid()) == job.forked
+
+
+def test_background_job_runs_here_when_it_cannot_fork(monkeypatch):
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    job = parallel.background(lambda: os.getpid())
+    assert not job.forked and job.result() == os.getpid()
+
+
+def test_background_job_reraises_its_error(single_threaded):
+    def boom():
+        raise ValueError("no")
+
+    job = parallel.background(boom)
+    with pytest.raises(ValueError, match="no"):
+        job.result()

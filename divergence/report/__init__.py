@@ -57,24 +57,30 @@ def write_outputs(
         graph_paths: dict[str, dict[str, Path]] = {}
         table_links: dict[str, dict[str, str]] = {}
         folders: dict[str, str] = {}
-        n = len(result.processes)
-        for i, (p, pr) in enumerate(result.processes.items()):
+        # tables and graphs of every process are independent jobs: they share
+        # one pool of two workers (tables first, the longest single job)
+        from functools import partial
+
+        from .graphs import graph_jobs, run_jobs, svg_of
+
+        tables_jobs, drawing_jobs = [], []
+        for p, pr in result.processes.items():
             folder_name = _unique(safe_name(p), entries)
             entries.append(folder_name)
             folders[p] = folder_name
             folder = tmp / folder_name
-            progress("writing tables", i, n)
-            tabs = write_process_tables(pr, folder, min_cases=min_cases)
-            table_links[p] = {k: f"{folder_name}/{v.name}" for k, v in tabs.items()}
+            tables_jobs.append(((p, "tables"), partial(write_process_tables, pr, folder, min_cases=min_cases)))
             if graphs:
-                from .graphs import draw_process_graphs
-
-                graph_paths[p] = draw_process_graphs(
-                    pr,
-                    folder / "graphs",
-                    min_cases=min_cases,
-                    progress=lambda d, t, p=p: progress(f"{p}: drawing graphs", d, t),
-                )
+                graph_paths[p] = {}
+                drawing_jobs += [((p, k), job) for k, job in graph_jobs(pr, folder / "graphs", min_cases=min_cases)]
+        jobs = tables_jobs + drawing_jobs
+        label = "writing tables and drawing graphs" if graphs else "writing tables"
+        for done, ((p, key), value) in enumerate(run_jobs(jobs), start=1):
+            if key == "tables":
+                table_links[p] = {k: f"{folders[p]}/{v.name}" for k, v in value.items()}
+            else:
+                graph_paths[p][key] = svg_of(value)
+            progress(label, done, len(jobs))
         progress("writing report", 0, 1)
         summary = build_summary(result, generated_at=stamp)
         summary["outputs"] = {p: {"folder": folders[p], "tables": table_links[p]} for p in result.processes}

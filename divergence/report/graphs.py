@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -14,7 +14,7 @@ from ..progress import ProgressFn, no_progress
 from ..result import ProcessResult
 from .safe import safe_name
 
-__all__ = ["draw_process_graphs"]
+__all__ = ["draw_process_graphs", "graph_jobs", "run_jobs", "svg_of"]
 
 
 def draw_process_graphs(
@@ -22,25 +22,28 @@ def draw_process_graphs(
 ) -> dict[str, Path]:
     """Draw every graph of one process; returns name -> SVG path.
 
-    Names: ``heatmap``, ``coverage``, ``costs``, ``waves``, ``map:<unit>``,
-    ``diff:<unit>`` and ``family:<family id>``.
+    Names: ``heatmap``, ``coverage``, ``costs``, ``waves``, ``map:<unit>``
+    and ``diff:<unit>``. The drawings run on two worker processes when
+    there are enough of them (see :func:`run_jobs`).
+    """
+    jobs = graph_jobs(pr, folder, min_cases=min_cases)
+    out: dict[str, Path] = {}
+    for step, (key, paths) in enumerate(run_jobs(jobs), start=1):
+        out[key] = svg_of(paths)
+        progress("", step, len(jobs))
+    return out
+
+
+def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[tuple[str, Callable[[], list[Path]]]]:
+    """Every graph of one process as ``(name, thunk)``; each thunk draws one graph and returns its paths.
+
+    Each is 0.04-0.15 s of CPU; :func:`run_jobs` runs them. ``folder`` is created.
     """
     from .. import pm, render
 
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
     p = pr.process
-    total = 4 + 2 * len(pr.units)
-    step = 0
-
-    def tick() -> None:
-        nonlocal step
-        step += 1
-        progress("", step, total)
-
     fam = pr.families
-    # every graph is one job (0.04-0.15 s of CPU each); jobs run in a small
-    # forked pool when there are enough of them (see _run_jobs)
     jobs: list[tuple[str, Callable[[], list[Path]]]] = []
     jobs.append(
         (
@@ -116,18 +119,15 @@ def draw_process_graphs(
                 ),
             )
         )
-    for key, paths in _run_jobs(jobs):
-        out[key] = _svg(paths)
-        tick()
-    return out
+    return jobs
 
 
 #: Graphs drawn in parallel only from this many jobs on (a pool costs ~0.1 s).
 _PARALLEL_MIN_JOBS = 6
 
 
-def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
-    """Run ``(key, thunk)`` jobs; yields ``(key, paths)`` in job order, as they finish.
+def run_jobs(jobs: list) -> Iterator[tuple[str, Any]]:
+    """Run ``(key, thunk)`` jobs; yields ``(key, result)`` in job order, as they finish.
 
     On two worker processes at most (:func:`divergence.parallel.fork_iter`)
     when there are enough jobs, else in this process.
@@ -142,7 +142,8 @@ def _run_jobs(jobs: list) -> Iterator[tuple[str, list[Path]]]:
         release_canvas()  # the pixels kept between drawings are not needed after the last
 
 
-def _svg(paths: list[Path]) -> Path:
+def svg_of(paths: list[Path]) -> Path:
+    """The SVG among a drawing's paths."""
     for path in paths:
         if Path(path).suffix == ".svg":
             return Path(path)
