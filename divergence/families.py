@@ -290,10 +290,20 @@ def bootstrap_stability(
     seeds = np.random.SeedSequence(seed).spawn(n)
     k = families.n_families
 
+    fast = getattr(distance_fn, "combined_from_counts", None)
+    if fast is not None and list(getattr(distance_fn, "units", [])) == list(families.units):
+        observed = [(p.variants["cases"].to_numpy(dtype=float), p.durations["cases"].to_numpy(dtype=float)) for p in ordered]
+    else:
+        fast = None
+
     def replicate(r: int) -> set[frozenset]:
         rng = np.random.default_rng(seeds[r])
-        sample = [_resample(p, rng) for p in ordered]
-        d = np.asarray(distance_fn(sample), dtype=float)
+        if fast is not None:
+            # the same draws as _resample, kept as count vectors
+            draws = [(_redraw(vc, rng), _redraw(dc, rng)) for vc, dc in observed]
+            d = np.asarray(fast([v for v, _ in draws], [dd for _, dd in draws]), dtype=float)
+        else:
+            d = np.asarray(distance_fn([_resample(p, rng) for p in ordered]), dtype=float)
         again = find_families(d, families.units, n_families=k)
         return {frozenset(m) for m in again.members.values()}
 
@@ -361,12 +371,18 @@ def _silhouette(d: np.ndarray, labels: np.ndarray) -> float:
     return float(s.mean())
 
 
+def _redraw(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """As many cases as ``counts`` holds, redrawn in proportion to it (all zeros stay zero)."""
+    if not len(counts):
+        return counts
+    return rng.multinomial(int(counts.sum()), counts / counts.sum())
+
+
 def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     """A bootstrap copy of a unit: its cases redrawn from variants and durations."""
     v = p.variants
-    counts = v["cases"].to_numpy(dtype=float)
-    total = int(counts.sum())
-    new = rng.multinomial(total, counts / counts.sum())
+    new = _redraw(v["cases"].to_numpy(dtype=float), rng)
+    total = int(new.sum())
     keep = np.flatnonzero(new)
     # observed order (the measures sort as they need); built from arrays,
     # which is several times cheaper than indexing the frame
@@ -377,8 +393,7 @@ def _resample(p: UnitProfile, rng: np.random.Generator) -> UnitProfile:
     v2.attrs = {"observed_rows": keep, "observed_n": len(v)}
     d = p.durations
     if len(d):
-        dc = d["cases"].to_numpy(dtype=float)
-        dn = rng.multinomial(int(dc.sum()), dc / dc.sum())
+        dn = _redraw(d["cases"].to_numpy(dtype=float), rng)
         kept = np.flatnonzero(dn)
         d2 = pd.DataFrame({c: d[c].to_numpy()[kept] for c in d.columns})
         d2["cases"] = dn[kept].astype(np.int64)

@@ -426,7 +426,12 @@ def performance(profiles: Sequence[UnitProfile]) -> np.ndarray:
         keep = c > 0
         vals.append(np.log1p(np.clip(d["duration_s"].to_numpy(dtype=float)[keep], 0.0, None)))
         wts.append(c[keep])
-    n = len(profiles)
+    return performance_matrix(vals, wts)
+
+
+def performance_matrix(vals: Sequence[np.ndarray], wts: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`performance` from each unit's log1p durations and their positive case counts."""
+    n = len(vals)
     out = np.zeros((n, n))
     nonempty = [v for v in vals if len(v)]
     if not nonempty:

@@ -59,6 +59,10 @@ class ResampledDistance:
         head: int = 100,
     ) -> None:
         self.units = [p.unit for p in profiles]
+        #: each unit's observed throughput times on the performance measure's log1p scale
+        self.durations = [
+            np.log1p(np.clip(p.durations["duration_s"].to_numpy(dtype=float), 0.0, None)) for p in profiles
+        ]
         self.weights = weights
         book = measures._codebook(profiles)
         a = len(book)
@@ -130,7 +134,15 @@ class ResampledDistance:
 
     def matrices(self, profiles: Sequence[UnitProfile]) -> dict[str, np.ndarray]:
         """Every measure's matrix for resampled profiles (same units, same order)."""
-        c = self.counts(profiles)
+        return self.from_counts(self.counts(profiles), [p.durations for p in profiles])
+
+    def from_counts(self, c: Sequence[np.ndarray], durations: Sequence) -> dict[str, np.ndarray]:
+        """Every measure's matrix from each unit's cases per observed variant.
+
+        ``durations``: per unit, a durations frame (``duration_s``, ``cases``)
+        or the cases per observed duration (an array in the order of the
+        unit's observed ``durations``).
+        """
         n = len(c)
         flows = np.vstack([ci @ e for ci, e in zip(c, self.edges)]) if n else np.zeros((0, 0))
         acts = np.vstack([(ci @ a) / max(ci.sum(), 1e-300) for ci, a in zip(c, self.acts)])
@@ -145,7 +157,16 @@ class ResampledDistance:
                 value = measures.transport(masses[i], masses[j], g)[0]
             lang[i, j] = lang[j, i] = value
         out["language"] = measures._finish(lang)
-        out["performance"] = measures.performance(profiles)
+        vals, wts = [], []
+        for k, d in enumerate(durations):
+            if isinstance(d, np.ndarray):
+                v, w = self.durations[k], d.astype(float)
+            else:
+                w = d["cases"].to_numpy(dtype=float)
+                v = np.log1p(np.clip(d["duration_s"].to_numpy(dtype=float), 0.0, None))
+            vals.append(v[w > 0])
+            wts.append(w[w > 0])
+        out["performance"] = measures.performance_matrix(vals, wts)
         if self.fitness is not None:
             conf = np.zeros((n, n))
             for i in range(n):
@@ -158,6 +179,10 @@ class ResampledDistance:
 
     def __call__(self, profiles: Sequence[UnitProfile]) -> np.ndarray:
         return measures.combine(self.matrices(profiles), self.weights)
+
+    def combined_from_counts(self, c: Sequence[np.ndarray], durations: Sequence) -> np.ndarray:
+        """The combined matrix from count vectors (see :meth:`from_counts`): the bootstrap's fast path."""
+        return measures.combine(self.from_counts(c, durations), self.weights)
 
 
 def _incidence(n_rows: int, rows: list, keys: list, columns: np.ndarray, *, count: bool) -> sparse.csr_matrix:

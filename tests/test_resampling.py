@@ -58,3 +58,29 @@ def test_resampled_subset_of_variants_is_accepted():
     smaller = [dataclasses.replace(ps[0], variants=v), *ps[1:]]
     d = rd(smaller)
     assert d.shape == (3, 3) and np.all((d >= 0) & (d <= 1)) and np.allclose(d, d.T)
+
+
+def test_bootstrap_from_count_vectors_equals_the_resampled_profiles_path():
+    from divergence import families
+
+    ps = _profiles()
+    models = [pm.discover_model(p) for p in ps]
+    conf = conformance.conformance_matrix(ps, models)
+    rd = ResampledDistance(ps, models, conf.methods, head=2)
+    fam = families.find_families(rd(ps), [p.unit for p in ps], n_families=2)
+    fast = families.bootstrap_stability(ps, rd, fam, n=20, seed=7, workers=1)
+    # a plain callable has no count-vector entry: resampled profiles go through rd()
+    slow = families.bootstrap_stability(ps, lambda sample: rd(sample), fam, n=20, seed=7, workers=1)
+    assert fast == slow
+    assert 0.0 < min(fast.values()) < 1.0  # draws that change the answer: the paths are really compared
+
+
+def test_observed_count_vectors_give_the_observed_matrices():
+    ps = _profiles()
+    rd = ResampledDistance(ps)
+    counts = [p.variants["cases"].to_numpy(dtype=float) for p in ps]
+    durations = [p.durations["cases"].to_numpy() for p in ps]
+    got = rd.from_counts(counts, durations)
+    want = rd.matrices(ps)
+    for name in want:
+        assert np.array_equal(got[name], want[name]), name
