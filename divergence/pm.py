@@ -818,17 +818,37 @@ def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unkno
     below the fitness the same check gives on the exact language).
     """
     g = _graph(model)
-    edges, start, end, acts = g["edges"], g["start"], g["end"], g["activities"]
-    out = np.empty(len(variants))
-    for i, v in enumerate(variants):
-        if not count_unknown:
-            v = tuple(a for a in v if a in acts)
-        if not v:
-            out[i] = 1.0 if g.get("empty") else 0.0
-            continue
-        ok = (v[0] in start) + (v[-1] in end)
-        ok += sum(1 for p in zip(v, v[1:]) if p in edges)
-        out[i] = ok / (len(v) + 1)
+    book = {a: i for i, a in enumerate(sorted(g["activities"].union(*g["edges"], g["start"], g["end"])))}
+    unknown, first, last = len(book), len(book) + 1, len(book) + 2  # codes outside the model
+    k = len(book) + 3
+    allowed = np.array(
+        sorted(
+            [first * k + book[b] for b in g["start"]]
+            + [book[a] * k + book[b] for a, b in g["edges"]]
+            + [book[a] * k + last for a in g["end"]]
+        ),
+        dtype=np.int64,
+    )
+    # all events in one array of codes; every event is paired with the one before
+    # it (or "start"), and every variant's last event with "end"
+    lengths = np.fromiter((len(v) for v in variants), dtype=np.int64, count=len(variants))
+    codes = np.fromiter((book.get(a, unknown) for v in variants for a in v), dtype=np.int64, count=int(lengths.sum()))
+    if not count_unknown:
+        known = codes != unknown
+        owner = np.repeat(np.arange(len(variants)), lengths)
+        lengths = np.bincount(owner[known], minlength=len(variants)).astype(np.int64)
+        codes = codes[known]
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    full = lengths > 0
+    prev = np.empty_like(codes)
+    prev[1:] = codes[:-1]
+    prev[starts[full]] = first
+    ok = np.isin(prev * k + codes, allowed).astype(np.int64)
+    per_variant = np.add.reduceat(ok, starts[full]) if len(codes) else np.zeros(0, dtype=np.int64)
+    out = np.full(len(variants), 1.0 if g.get("empty") else 0.0)
+    closing = np.isin(codes[ends[full] - 1] * k + last, allowed)
+    out[full] = (per_variant + closing) / (lengths[full] + 1)
     return out
 
 

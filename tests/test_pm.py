@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
@@ -244,3 +246,19 @@ def test_df_fitness():
     assert f.tolist() == pytest.approx([1.0, 3 / 4, 4 / 6, 0.0])
     f = pm.df_fitness([("A", "X", "B", "C", "D")], m, count_unknown=False)
     assert f.tolist() == [1.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("ABCDX"), max_size=7).map(tuple), max_size=8), st.booleans())
+def test_df_fitness_counts_start_pairs_and_end_allowed_by_the_graph(variants, count_unknown):
+    m = pm.read_model(MODELS / "abcd.ptml")
+    g = pm.model_graph(m)
+    got = pm.df_fitness(variants, m, count_unknown=count_unknown)
+    for v, f in zip(variants, got):
+        if not count_unknown:
+            v = tuple(a for a in v if a in g["activities"])
+        if not v:
+            assert f == 0.0  # the model does not accept the empty trace
+            continue
+        ok = (v[0] in g["start"]) + (v[-1] in g["end"]) + sum(p in g["edges"] for p in zip(v, v[1:]))
+        assert f == pytest.approx(ok / (len(v) + 1), abs=1e-15)
