@@ -419,14 +419,20 @@ def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
         :func:`divergence.pm.model_graph` edges; 1.0 for a model without
         pairs. Near 0 for flower-like models.
     """
-    edges = model_graph(model)["edges"]
-    if not edges:
-        return 1.0
+    return _df_precision(model, _log_pairs(profiles))
+
+
+def _log_pairs(profiles: Sequence[UnitProfile]) -> set:
     seen: set = set()
     for p in profiles:
         for v in p.variants["variant"]:
             seen.update(zip(v, v[1:]))
-    return len(edges & seen) / len(edges)
+    return seen
+
+
+def _df_precision(model: Model, seen: set) -> float:
+    edges = model_graph(model)["edges"]
+    return len(edges & seen) / len(edges) if edges else 1.0
 
 
 def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s, method="auto") -> Target:
@@ -440,7 +446,8 @@ def _auto_target(profs, by_unit, medoids, cost_fn, noise, timeout_s, method="aut
     if not cands:
         raise OptionError("no units to choose a target from")
     # 1. precision guard
-    prec = [df_precision(m, profs) for _, _, m in cands]
+    seen = _log_pairs(profs)
+    prec = [_df_precision(m, seen) for _, _, m in cands]
     keep = [i for i, x in enumerate(prec) if x >= AUTO_MIN_PRECISION]
     guard = f"precision guard: DF-precision >= {AUTO_MIN_PRECISION:g}"
     if not keep:
