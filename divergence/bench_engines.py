@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{engine:<8} error: {r['error']}", flush=True)
             continue
         rss = max(r["peak_rss"], r["children_peak_rss"]) / 2**20
-        note = " (incl. JVM)" if engine == "spark" else ""
+        note = " (Python driver; JVM not counted)" if engine == "spark" else ""
         if r.get("plan"):
             note += f" ({r['plan']} plan)"
         print(f"{engine:<8} {r['events']:>13,} {r['cases']:>11,} {r['variants']:>9,} "
