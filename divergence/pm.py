@@ -949,15 +949,7 @@ def _compile(model: Model):
     return trans, marking(model.initial_marking), marking(model.final_marking)
 
 
-def _enabled(state: tuple, trans):
-    have = dict(state)
-    for label, pre, post in trans:
-        if all(have.get(p, 0) >= w for p, w in pre):
-            nxt = Counter(have)
-            for p, w in pre:
-                nxt[p] -= w
-            nxt.update(post)
-            yield label, tuple(sorted((p, c) for p, c in nxt.items() if c > 0))
+_enabled = statespace.successors
 
 
 def _shortest_path(model: Model) -> int | None:

@@ -149,6 +149,18 @@ class StateSpace:
         return out[::-1]
 
 
+def successors(state: tuple, trans: Sequence):
+    """``(label, next marking)`` for every transition enabled in a marking (see :func:`explore`)."""
+    have = dict(state)
+    for label, pre, post in trans:
+        if all(have.get(p, 0) >= w for p, w in pre):
+            nxt = Counter(have)
+            for p, w in pre:
+                nxt[p] -= w
+            nxt.update(post)
+            yield label, tuple(sorted((p, c) for p, c in nxt.items() if c > 0))
+
+
 def explore(trans: Sequence, start: tuple, final: tuple, max_states: int) -> StateSpace | None:
     """Reachability graph of a net, or None when it has more than ``max_states`` markings.
 
@@ -167,22 +179,15 @@ def explore(trans: Sequence, start: tuple, final: tuple, max_states: int) -> Sta
     visible: list[list[tuple[str, int]]] = []
     k = 0
     while k < len(states):
-        have = dict(states[k])
         sil, vis = [], []
-        for label, pre, post in trans:
-            if all(have.get(p, 0) >= w for p, w in pre):
-                nxt = Counter(have)
-                for p, w in pre:
-                    nxt[p] -= w
-                nxt.update(post)
-                m = tuple(sorted((p, c) for p, c in nxt.items() if c > 0))
-                j = index.get(m)
-                if j is None:
-                    if len(states) >= max_states:
-                        return None
-                    j = index[m] = len(states)
-                    states.append(m)
-                (sil.append(j) if label is None else vis.append((label, j)))
+        for label, m in successors(states[k], trans):
+            j = index.get(m)
+            if j is None:
+                if len(states) >= max_states:
+                    return None
+                j = index[m] = len(states)
+                states.append(m)
+            (sil.append(j) if label is None else vis.append((label, j)))
         silent.append(sil)
         visible.append(vis)
         k += 1

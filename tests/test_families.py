@@ -178,8 +178,12 @@ def test_stability_well_separated_is_one_and_deterministic():
     assert s1 == {"F1": 1.0, "F2": 1.0, "F3": 1.0}
 
 
-def test_stability_in_unit_interval_for_blurred_families():
-    # two nearly identical units and one a little apart: the pair is not a stable family
+def _language(profiles):
+    return compute_measures(profiles, names=["language"]).matrices["language"]
+
+
+def _blurred():
+    """Two nearly identical units and one a little apart, in two families, on the language measure."""
     ps = make_profiles(
         {
             "a": [("ABC", 10, 1.0), ("ACB", 10, 1.0)],
@@ -187,11 +191,12 @@ def test_stability_in_unit_interval_for_blurred_families():
             "c": [("ABC", 11, 1.0), ("ACB", 9, 1.0)],
         }
     )
+    return ps, _language, find_families(_language(ps), ["a", "b", "c"], n_families=2)
 
-    def lang(profiles):
-        return compute_measures(profiles, names=["language"]).matrices["language"]
 
-    fam = find_families(lang(ps), ["a", "b", "c"], n_families=2)
+def test_stability_in_unit_interval_for_blurred_families():
+    # the nearly identical pair is not a stable family
+    ps, lang, fam = _blurred()
     s = bootstrap_stability(ps, lang, fam, n=20, seed=0)
     assert set(s) == set(fam.members)
     assert all(0.0 <= v <= 1.0 for v in s.values())
@@ -204,18 +209,7 @@ def test_stability_in_unit_interval_for_blurred_families():
 
 
 def test_stability_does_not_depend_on_the_number_of_workers(monkeypatch):
-    ps = make_profiles(
-        {
-            "a": [("ABC", 10, 1.0), ("ACB", 10, 1.0)],
-            "b": [("ABC", 9, 1.0), ("ACB", 11, 1.0)],
-            "c": [("ABC", 11, 1.0), ("ACB", 9, 1.0)],
-        }
-    )
-
-    def lang(profiles):
-        return compute_measures(profiles, names=["language"]).matrices["language"]
-
-    fam = find_families(lang(ps), ["a", "b", "c"], n_families=2)
+    ps, lang, fam = _blurred()
     monkeypatch.setenv("DIVERGENCE_WORKERS", "1")
     alone = bootstrap_stability(ps, lang, fam, n=16, seed=3)
     monkeypatch.setenv("DIVERGENCE_WORKERS", "2")
