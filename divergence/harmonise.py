@@ -1,6 +1,6 @@
 """Harmonisation: choose the target process, align units to it, list the changes.
 
-A unit's variants are aligned to the target model (:func:`divergence.pm.
+A unit's variants are aligned to the target model (:func:`divergence.alignment.
 align_variants`); the deviations of the alignments become a backlog of
 :class:`~divergence.changes.ChangeItem` (add, drop, reorder, rework) that
 :mod:`divergence.costs` prices.
@@ -18,15 +18,9 @@ import numpy as np
 
 from .changes import ChangeItem
 from .errors import OptionError
-from .pm import (
-    MODEL_SUFFIXES,
-    Alignment,
-    Model,
-    align_variants,
-    discover_model_from_variants,
-    model_graph,
-    read_model,
-)
+from .alignment import Alignment, align_variants
+from .behaviour import model_graph
+from .pm import MODEL_SUFFIXES, Model, discover_model_from_variants, read_model
 from .profile import UnitProfile
 
 __all__ = [
@@ -99,7 +93,7 @@ class UnitAlignment:
     cases : tuple of int
         Cases per variant, same order.
     exact : bool
-        Whether every alignment is optimal (see :func:`divergence.pm.align_variants`).
+        Whether every alignment is optimal (see :func:`divergence.alignment.align_variants`).
     """
 
     unit: str
@@ -235,7 +229,7 @@ def align_unit(
     timeout_s : float, default 2.0
         Per-variant time bound of the optimal alignment (then fallbacks).
     method : {"auto", "dfg"}, default "auto"
-        Alignment route, see :func:`divergence.pm.align_variants`.
+        Alignment route, see :func:`divergence.alignment.align_variants`.
 
     Returns
     -------
@@ -416,7 +410,7 @@ def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
     -------
     float
         ``|model pairs & log pairs| / |model pairs|`` over
-        :func:`divergence.pm.model_graph` edges; 1.0 for a model without
+        :func:`divergence.behaviour.model_graph` edges; 1.0 for a model without
         pairs. Near 0 for flower-like models.
     """
     return _df_precision(model, _log_pairs(profiles))

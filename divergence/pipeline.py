@@ -28,7 +28,7 @@ __all__ = ["analyse", "analyse_events", "default_inputs", "parse_targets", "MODE
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
 
 #: Above this many unique variants in a process, alignments to the target use the
-#: directly-follows route of :func:`divergence.pm.align_variants` and
+#: directly-follows route of :func:`divergence.alignment.align_variants` and
 #: cross-conformance replays on the models' directly-follows relations; up to it,
 #: both are exact optimal alignments on the models' state spaces
 #: (:mod:`divergence.statespace`; about 0.4 ms per variant and model).

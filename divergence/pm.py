@@ -1,4 +1,4 @@
-"""The single door to pm4py: model files, discovery, token replay and alignments.
+"""The single door to pm4py: model files, discovery, token replay and A*.
 
 Every pm4py call of the project goes through this module. pm4py is imported
 lazily (it takes seconds and prints a banner), with its output captured and
@@ -14,40 +14,29 @@ further pm4py work.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import io
 import warnings
 import weakref
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from . import statespace
 from .errors import ModelError
 
 __all__ = [
     "Model",
-    "Move",
-    "Alignment",
     "MODEL_SUFFIXES",
     "read_model",
     "discover_model",
     "discover_model_from_variants",
     "replay_fitness",
-    "align_variants",
-    "model_graph",
-    "model_graph_method",
-    "df_fitness",
-    "alignment_fitness",
-    "exact_alignment_possible",
-    "alignment_method",
-    "DFG_MIN_ACTIVITIES",
     "DFG_MIN_CASE_SHARE",
 ]
+
 
 #: Model file endings :func:`read_model` accepts, with what they hold.
 MODEL_SUFFIXES = {
@@ -56,57 +45,35 @@ MODEL_SUFFIXES = {
     ".ptml": "process tree (PTML)",
 }
 
+
 #: Largest model file read (bytes).
 MAX_MODEL_BYTES = 64 * 1024**2
+
 
 #: Variant sets up to this many events in total (sum of unique variants'
 #: lengths) and activities are mined with IMf on the variants; larger ones
 #: with IMd on the noise-filtered directly-follows graph.
 IMF_MAX_EVENTS = 20_000
+
+
 IMF_MAX_ACTIVITIES = 60
+
 
 #: Directly-follows route: activities occurring in fewer than this share of
 #: the cases are projected away (removed from the variants) before mining.
 #: BPIC 2015: keeps 107-144 of 356-410 activities, 93-96 % of the events.
 DFG_MIN_CASE_SHARE = 0.05
+
+
 #: Directly-follows route: when no cut is found in a sub-graph, its edges are
 #: filtered again at these thresholds in turn (IMf-style, relative to the
 #: sub-graph's own maxima) until one is found ...
 DFG_NOISE_STEPS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
 #: ... unless the sub-graph has at most this many activities: small flowers
 #: (a handful of steps in any order) are kept as they are.
 DFG_FLOWER_MAX_ACTIVITIES = 8
-
-#: Bounds of the language enumeration used by the alignment fallback.
-LANGUAGE_MAX_TRACES = 20_000
-LANGUAGE_MAX_STATES = 200_000
-#: States explored to find the model's shortest visible path.
-SHORTEST_MAX_STATES = 1_000_000
-
-#: Reachable markings explored by :func:`model_graph` before it falls back to
-#: the process tree (or the net's structure).
-GRAPH_MAX_STATES = 50_000
-#: Models with at most this many reachable markings are aligned exactly on
-#: their state space (:mod:`divergence.statespace`); its distance matrix
-#: takes ``4 * n^2`` bytes.
-EXACT_MAX_STATES = 3_000
-
-#: Models with more visible activities than this are aligned on their
-#: directly-follows graph (``method="dfg"``), not with A*: on such models
-#: (BPIC 2015: 356-410 activities, near-flower) pm4py's A* needs seconds per
-#: variant and token replay 17-98 s per unit and model.
-DFG_MIN_ACTIVITIES = 60
-
-#: Variants longer than this are not aligned on the directly-follows graph
-#: (the dynamic programme is quadratic in the length); they get the
-#: ``alphabet`` last resort.
-DFG_MAX_VARIANT_LEN = 3_000
-
-#: Models with more transitions than this are not aligned with A*; the
-#: fallbacks of :func:`align_variants` are used directly.
-ASTAR_MAX_TRANSITIONS = 600
-#: Variants longer than this are aligned on the directly-follows graph.
-ASTAR_MAX_VARIANT_LEN = 200
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,54 +106,6 @@ class Model:
     activities: frozenset
     source: str
     tree: Any = field(default=None, repr=False)
-
-
-class Move(NamedTuple):
-    """One move of an alignment: ``kind`` is ``"sync"``, ``"log"`` or ``"model"``."""
-
-    kind: str
-    activity: str
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """Alignment of one variant to a model (silent model moves left out).
-
-    Attributes
-    ----------
-    variant : tuple of str
-    moves : tuple of Move
-        In order; ``log`` moves are steps the model does not allow there,
-        ``model`` moves are visible steps the model requires and the trace lacks.
-    fitness : float
-        ``1 - deviations / (len(variant) + shortest model path)``, pm4py's
-        alignment fitness with unit costs for log and visible model moves.
-    exact : bool
-        Whether ``moves`` is an optimal alignment.
-    method : str
-        ``"state-space"`` (optimal on the model's reachability graph, exact),
-        ``"astar"`` (pm4py state-equation A*), ``"language"`` (closest trace
-        of the fully enumerated bounded language, exact), ``"bounded-language"``
-        (closest trace of a truncated enumeration, approximate) or
-        ``"alphabet"`` (events outside the model's alphabet as log moves,
-        approximate) or ``"dfg"`` (optimal on the model's directly-follows
-        graph, for large models; see :func:`align_variants`).
-    """
-
-    variant: tuple[str, ...]
-    moves: tuple[Move, ...]
-    fitness: float
-    exact: bool
-    method: str
-
-    @property
-    def deviations(self) -> int:
-        """Number of log and model moves."""
-        return sum(m.kind != "sync" for m in self.moves)
-
-
-# ----------------------------------------------------------------------------
-# model files
 
 
 def read_model(path: str | Path) -> Model:
@@ -237,10 +156,6 @@ def read_model(path: str | Path) -> Model:
         which = "initial" if not im else "final"
         raise ModelError(f"{p}: the Petri net has no {which} marking")
     return _model(net, im, fm, name=p.stem, kind="file", source=str(p), tree=tree)
-
-
-# ----------------------------------------------------------------------------
-# discovery
 
 
 def discover_model(
@@ -497,9 +412,6 @@ def _imd_filtered(uvcl: Mapping[tuple[str, ...], int], noise: float):
         return IMD({}).apply(IMDataStructureDFG(idfg), {}), len(kept)
 
 
-# ----------------------------------------------------------------------------
-# token replay
-
 _FITNESS_CACHE: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -550,333 +462,8 @@ def replay_fitness(variants: Sequence[tuple[str, ...]], model: Model) -> np.ndar
     return np.array([cache[k] for k in keys], dtype=float)
 
 
-# ----------------------------------------------------------------------------
-# alignments
-
-_ALIGN_CACHE: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
-_MODEL_INFO: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
-
-
-def align_variants(
-    variants: Sequence[tuple[str, ...]], model: Model, *, timeout_s: float = 2.0, method: str = "auto"
-) -> list[Alignment]:
-    """Optimal alignment of each variant to a model, with exact fallbacks.
-
-    Parameters
-    ----------
-    variants : sequence of tuple of str
-        Unique variants.
-    model : Model
-    timeout_s : float, default 2.0
-        Time bound of pm4py's A* per variant.
-    method : {"auto", "dfg", "astar"}, default "auto"
-        ``"auto"``: exact on the model's state space when it is small
-        enough, else the enumerated language when that is small enough
-        (exact), else the directly-follows route; deterministic, so two
-        runs give the same backlog. ``"dfg"``: always the directly-follows route (fast;
-        for many variants). ``"astar"``: the chain below with pm4py's A*,
-        exact but time-bounded and, because pm4py breaks ties in an order
-        that changes between runs, not reproducible byte for byte.
-
-    Returns
-    -------
-    list of Alignment
-        One per variant, in order (cached per model, method and variant).
-
-    Raises
-    ------
-    ModelError
-        If the model's final marking cannot be reached at all.
-
-    Notes
-    -----
-    Large models (more than :data:`DFG_MIN_ACTIVITIES` visible activities;
-    see :func:`alignment_method`) are aligned with ``dfg``: an optimal
-    alignment of the variant to the language of the model's
-    directly-follows graph (:func:`model_graph`; paths from a start to an
-    end activity). The graph is an automaton (:func:`_dfg_space`: the
-    state is the last activity) and the alignment the shortest path of
-    :mod:`divergence.statespace`, all variants at once. Optimal for the
-    directly-follows language, which contains the model's language (it
-    equals it for models without concurrency or long-distance
-    dependencies), so it never overstates deviations; ``exact=False``.
-    Variants longer than :data:`DFG_MAX_VARIANT_LEN` get ``alphabet``.
-    Variants longer than :data:`ASTAR_MAX_VARIANT_LEN` events take ``dfg``
-    for every model: A* on them can take minutes.
-
-    Other models with ``method="auto"``: ``state-space``, an optimal
-    alignment on the model's reachability graph (exact, deterministic, all
-    variants at once; :mod:`divergence.statespace`) when it has at most
-    :data:`EXACT_MAX_STATES` markings; else ``language`` (1 below) when the
-    enumeration completes, else ``dfg``. With ``method="astar"``, in order:
-
-    Other models with ``method="auto"``: ``language`` (1 below) when the
-    enumeration completes, else ``dfg``. With ``method="astar"``, in order:
-
-    1. ``language``: the model's visible language is enumerated up to
-       length ``2 * len(variant) + shortest path`` (no longer model trace can
-       be closer than the shortest one); if the enumeration completes within
-       :data:`LANGUAGE_MAX_TRACES` traces and :data:`LANGUAGE_MAX_STATES`
-       states, the closest trace by indel distance (log and model moves
-       only) gives an optimal alignment (``exact=True``). It comes first
-       because whether it applies depends on counts, not time: results do
-       not change with the load of the machine.
-    2. ``astar``: pm4py's state-equation A* (standard costs: log and visible
-       model moves 1, silent moves 0) within ``timeout_s``, skipped for
-       models with more than :data:`ASTAR_MAX_TRANSITIONS` transitions.
-    3. ``bounded-language``: the closest trace of the truncated enumeration
-       (``exact=False``).
-    4. ``alphabet``: last resort when no model trace was enumerated; events
-       outside the model's alphabet are log moves, all others synchronous
-       (``exact=False``; optimistic).
-    """
-    if method not in ("auto", "dfg", "astar"):
-        raise ValueError(f"unknown alignment method {method!r}; valid: auto, dfg, astar")
-    cache = _ALIGN_CACHE.setdefault(model, {}).setdefault(method, {})
-    keys = [tuple(v) for v in variants]
-    todo = [k for k in dict.fromkeys(keys) if k not in cache]
-    if todo:
-        dfg_all = method == "dfg" or alignment_method(model) == "dfg"
-        exact = _exact_space(model) if method == "auto" and not dfg_all else None
-        via_dfg = [k for k in todo if dfg_all or len(k) > ASTAR_MAX_VARIANT_LEN]
-        rest = [k for k in todo if not (dfg_all or len(k) > ASTAR_MAX_VARIANT_LEN)]
-        if exact is not None and rest:
-            for k, (moves, cost) in zip(rest, statespace.align_many(exact, rest)):
-                cache[k] = _alignment(k, _moves(moves), exact.shortest, True, "state-space", cost)
-            rest = []
-        cache.update(zip(via_dfg, _align_dfg_many(via_dfg, model)))
-        for k in rest:
-            cache[k] = _align_one(k, model, timeout_s, method)
-    return [cache[k] for k in keys]
-
-
-def alignment_method(model: Model) -> str:
-    """Alignment route :func:`align_variants` takes for a model: ``"dfg"`` or ``"astar"``.
-
-    ``"dfg"`` for models with more than :data:`DFG_MIN_ACTIVITIES` visible
-    activities; ``"astar"`` (with its fallbacks) otherwise. The rule depends on
-    the model only, so every unit aligned to one target uses one method.
-    """
-    return "dfg" if len(model.activities) > DFG_MIN_ACTIVITIES else "astar"
-
-
-def _align_one(trace: tuple[str, ...], model: Model, timeout_s: float, method: str = "auto") -> Alignment:
-    info = _model_info(model)
-    shortest = info["shortest"]
-    # the enumerated language first: whether it completes depends on counts,
-    # not on time, so the result is the same on a busy machine
-    cands, complete = _language(model, 2 * len(trace) + shortest)
-    if complete and cands:
-        return _alignment(trace, _indel_moves(trace, _closest(trace, cands)), shortest, True, "language")
-    if method == "auto":
-        # pm4py's A* breaks ties by iterating over sets of transitions, whose
-        # order changes between runs; the default stays deterministic
-        return _align_dfg(trace, model)
-    if info["astar"]:
-        moves = _astar(trace, model, timeout_s)
-        if moves is not None:
-            return _alignment(trace, moves, shortest, True, "astar")
-    if cands:
-        method = "language" if complete else "bounded-language"
-        return _alignment(trace, _indel_moves(trace, _closest(trace, cands)), shortest, complete, method)
-    moves = tuple(Move("sync" if a in model.activities else "log", a) for a in trace)
-    return _alignment(trace, moves, shortest, False, "alphabet")
-
-
-def _closest(trace: tuple[str, ...], cands) -> tuple[str, ...]:
-    """The model trace nearest to ``trace`` by indel distance (ties: shorter, then sorted)."""
-    from rapidfuzz.distance import Indel
-
-    return min(cands, key=lambda t: (Indel.distance(trace, t), len(t), t))
-
-
-def _dfg_space(model: Model) -> statespace.StateSpace:
-    """The model's directly-follows graph as an automaton (cached).
-
-    State 0 is the start, states 1..k the activities (sorted; being in
-    state ``a`` means ``a`` was the last step), state k+1 the end. An edge
-    ``a -> b`` of the graph is a move labelled ``b`` into state ``b``; start
-    activities are entered from state 0; end activities reach the end
-    through a silent move (so does the start when the model accepts the
-    empty trace).
-    """
-    g = _graph(model)
-    ss = g.get("dfg_space")
-    if ss is None:
-        acts = sorted(set(g["activities"]).union(*g["edges"], g["start"], g["end"]))
-        node = {a: i + 1 for i, a in enumerate(acts)}
-        end = len(acts) + 1
-        visible: list[list[tuple[str, int]]] = [[] for _ in range(end + 1)]
-        silent: list[list[int]] = [[] for _ in range(end + 1)]
-        visible[0] = [(b, node[b]) for b in sorted(g["start"])]
-        for a, b in sorted(g["edges"]):
-            visible[node[a]].append((b, node[b]))
-        for a in sorted(g["end"]):
-            silent[node[a]].append(end)
-        if g.get("empty"):
-            silent[0].append(end)
-        ss = statespace.StateSpace(end + 1, end, acts, silent, visible)
-        if ss.shortest >= statespace.BIG:
-            raise ModelError(f"{model.name}: the model's directly-follows graph has no start-to-end path")
-        g["dfg_space"] = ss
-    return ss
-
-
-def _align_dfg_many(traces: Sequence[tuple[str, ...]], model: Model) -> list[Alignment]:
-    """Optimal alignments to the language of the model's directly-follows graph (``exact=False``)."""
-    if not traces:
-        return []
-    ss = _dfg_space(model)
-    short = [t for t in traces if len(t) <= DFG_MAX_VARIANT_LEN]
-    done = dict(zip(short, statespace.align_many(ss, short)))
-    out = []
-    for t in traces:
-        if t in done:
-            moves, cost = done[t]
-            out.append(_alignment(t, _moves(moves), ss.shortest, False, "dfg", cost))
-        else:
-            moves = tuple(Move("sync" if a in model.activities else "log", a) for a in t)
-            out.append(_alignment(t, moves, ss.shortest, False, "alphabet"))
-    return out
-
-
-def _align_dfg(trace: tuple[str, ...], model: Model) -> Alignment:
-    return _align_dfg_many([trace], model)[0]
-
-
-class _MoveBook(dict):
-    """One shared :class:`Move` per (kind, activity): alignments repeat a few moves many times."""
-
-    def __missing__(self, key: tuple[str, str]) -> Move:
-        self[key] = Move(*key)
-        return self[key]
-
-
-_MOVE_BOOK = _MoveBook()
-
-
-def _moves(pairs: Sequence[tuple[str, str]]) -> tuple[Move, ...]:
-    return tuple(map(_MOVE_BOOK.__getitem__, pairs))
-
-
-def exact_alignment_possible(model: Model) -> bool:
-    """Whether the model's state space is small enough for exact alignments (:data:`EXACT_MAX_STATES`)."""
-    return _exact_space(model) is not None
-
-
-def alignment_fitness(variants: Sequence[tuple[str, ...]], model: Model) -> np.ndarray | None:
-    """Optimal-alignment fitness of each variant, vectorised; None for a model too large.
-
-    Parameters
-    ----------
-    variants : sequence of tuple of str
-    model : Model
-
-    Returns
-    -------
-    ndarray of float, shape (len(variants),), or None
-        ``1 - cost / (len(variant) + shortest model path)`` with the standard
-        costs (log and visible model moves 1), as :attr:`Alignment.fitness`;
-        exact. None when the model has more than :data:`EXACT_MAX_STATES`
-        reachable markings.
-    """
-    ss = _exact_space(model)
-    if ss is None:
-        return None
-    cost = statespace.alignment_costs(ss, variants).astype(float)
-    den = np.array([len(v) for v in variants], dtype=float) + ss.shortest
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fit = np.where(den > 0, 1.0 - cost / den, 1.0)
-    return np.clip(fit, 0.0, 1.0)
-
-
-def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unknown: bool = True) -> np.ndarray:
-    """Directly-follows fitness of each variant on a model.
-
-    Parameters
-    ----------
-    variants : sequence of tuple of str
-    model : Model
-    count_unknown : bool, default True
-        With ``False`` events of activities the model lacks are removed
-        from the variant first (as token replay ignores them); with
-        ``True`` they stay, so their pairs count as not allowed.
-
-    Returns
-    -------
-    ndarray of float, shape (len(variants),)
-        Share of the variant's ``len + 1`` features (start activity, each
-        directly-follows pair, end activity) that :func:`model_graph`
-        allows; for the empty variant 1.0 if the model accepts the empty
-        trace, else 0.0.
-
-    Notes
-    -----
-    A linear-time stand-in for token replay on large models: it checks
-    the behaviour against the model's directly-follows relation, so it
-    cannot see concurrency or long-distance constraints (it is never
-    below the fitness the same check gives on the exact language).
-    """
-    g = _graph(model)
-    book = {a: i for i, a in enumerate(sorted(g["activities"].union(*g["edges"], g["start"], g["end"])))}
-    unknown, first, last = len(book), len(book) + 1, len(book) + 2  # codes outside the model
-    k = len(book) + 3
-    allowed = np.array(
-        sorted(
-            [first * k + book[b] for b in g["start"]]
-            + [book[a] * k + book[b] for a, b in g["edges"]]
-            + [book[a] * k + last for a in g["end"]]
-        ),
-        dtype=np.int64,
-    )
-    # all events in one array of codes; every event is paired with the one before
-    # it (or "start"), and every variant's last event with "end"
-    lengths = np.fromiter((len(v) for v in variants), dtype=np.int64, count=len(variants))
-    codes = np.fromiter((book.get(a, unknown) for v in variants for a in v), dtype=np.int64, count=int(lengths.sum()))
-    if not count_unknown:
-        known = codes != unknown
-        owner = np.repeat(np.arange(len(variants)), lengths)
-        lengths = np.bincount(owner[known], minlength=len(variants)).astype(np.int64)
-        codes = codes[known]
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    full = lengths > 0
-    prev = np.empty_like(codes)
-    prev[1:] = codes[:-1]
-    prev[starts[full]] = first
-    ok = np.isin(prev * k + codes, allowed).astype(np.int64)
-    per_variant = np.add.reduceat(ok, starts[full]) if len(codes) else np.zeros(0, dtype=np.int64)
-    out = np.full(len(variants), 1.0 if g.get("empty") else 0.0)
-    closing = np.isin(codes[ends[full] - 1] * k + last, allowed)
-    out[full] = (per_variant + closing) / (lengths[full] + 1)
-    return out
-
-
-def _alignment(trace, moves, shortest, exact, method, dev: int | None = None) -> Alignment:
-    if dev is None:
-        dev = sum(m.kind != "sync" for m in moves)
-    den = len(trace) + shortest
-    fit = 1.0 - dev / den if den > 0 else 1.0
-    return Alignment(tuple(trace), tuple(moves), float(min(1.0, max(0.0, fit))), exact, method)
-
-
-def _model_info(model: Model) -> dict:
-    """Per-model facts for alignments: shortest visible path, A* allowed."""
-    info = _MODEL_INFO.get(model)
-    if info is None:
-        shortest = _shortest_path(model)
-        if shortest is None:
-            raise ModelError(f"{model.name}: the model's final marking is not reachable")
-        info = {
-            "shortest": shortest,
-            "astar": len(model.net.transitions) <= ASTAR_MAX_TRANSITIONS,
-            "language": None,
-        }
-        _MODEL_INFO[model] = info
-    return info
-
-
-def _astar(trace, model: Model, timeout_s: float) -> tuple[Move, ...] | None:
+def _astar(trace, model: Model, timeout_s: float) -> tuple[tuple[str, str], ...] | None:
+    """pm4py's state-equation A* alignment as ``(kind, activity)`` moves, or None when it fails."""
     _pm4py()
     try:
         with _quiet():
@@ -898,369 +485,12 @@ def _astar(trace, model: Model, timeout_s: float) -> tuple[Move, ...] | None:
     moves = []
     for log_label, model_label in res["alignment"]:
         if log_label != ">>" and model_label != ">>":
-            moves.append(Move("sync", log_label))
+            moves.append(("sync", log_label))
         elif log_label != ">>":
-            moves.append(Move("log", log_label))
+            moves.append(("log", log_label))
         elif model_label is not None:
-            moves.append(Move("model", model_label))
+            moves.append(("model", model_label))
     return tuple(moves)
-
-
-def _indel_moves(trace: Sequence[str], target: Sequence[str]) -> tuple[Move, ...]:
-    """Optimal log/model/sync moves turning ``trace`` into ``target`` (LCS)."""
-    n, m = len(trace), len(target)
-    lcs = np.zeros((n + 1, m + 1), dtype=np.int32)
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            if trace[i] == target[j]:
-                lcs[i, j] = lcs[i + 1, j + 1] + 1
-            else:
-                lcs[i, j] = max(lcs[i + 1, j], lcs[i, j + 1])
-    moves, i, j = [], 0, 0
-    while i < n or j < m:
-        if i < n and j < m and trace[i] == target[j] and lcs[i, j] == lcs[i + 1, j + 1] + 1:
-            moves.append(Move("sync", trace[i]))
-            i, j = i + 1, j + 1
-        elif i < n and (j == m or lcs[i + 1, j] >= lcs[i, j + 1]):
-            moves.append(Move("log", trace[i]))
-            i += 1
-        else:
-            moves.append(Move("model", target[j]))
-            j += 1
-    return tuple(moves)
-
-
-# ----------------------------------------------------------------------------
-# Petri net state space (for the fallbacks)
-
-
-def _compile(model: Model):
-    """Places as indices; transitions as (label or None, pre, post) tuples."""
-    places = {p: i for i, p in enumerate(sorted(model.net.places, key=lambda p: str(p.name)))}
-    trans = []
-    for t in sorted(model.net.transitions, key=lambda t: (str(t.name), str(t.label))):
-        pre = Counter({places[a.source]: a.weight for a in t.in_arcs})
-        post = Counter({places[a.target]: a.weight for a in t.out_arcs})
-        trans.append((t.label, tuple(sorted(pre.items())), post))
-
-    def marking(mk) -> tuple:
-        return tuple(sorted((places[p], c) for p, c in mk.items() if c > 0))
-
-    return trans, marking(model.initial_marking), marking(model.final_marking)
-
-
-_enabled = statespace.successors
-
-
-def _shortest_path(model: Model) -> int | None:
-    """Fewest visible transitions from the initial to the final marking (0-1 BFS)."""
-    trans, start, final = _compile(model)
-    dist = {start: 0}
-    dq = deque([(0, start)])
-    expanded = 0
-    while dq and expanded < SHORTEST_MAX_STATES:
-        d, s = dq.popleft()
-        if d > dist.get(s, d):
-            continue
-        if s == final:
-            return d
-        expanded += 1
-        for label, nxt in _enabled(s, trans):
-            nd = d + (label is not None)
-            if nd < dist.get(nxt, nd + 1):
-                dist[nxt] = nd
-                (dq.append if label is not None else dq.appendleft)((nd, nxt))
-    return None
-
-
-def _language(model: Model, max_len: int) -> tuple[list[tuple[str, ...]], bool]:
-    """Visible traces of length <= max_len, shortest first; and whether complete.
-
-    The enumeration is cached per model; it is redone for a longer
-    ``max_len`` only when the cached one was complete (a truncated
-    enumeration would stop at the same bound again).
-    """
-    info = _MODEL_INFO[model]
-    cached = info["language"]
-    if cached is not None and (cached[2] >= max_len or not cached[1]):
-        lang, complete, _ = cached
-        return ([t for t in lang if len(t) <= max_len] if complete else lang), complete
-    if cached is not None:
-        max_len = max(max_len, 2 * cached[2])
-    trans, start, final = _compile(model)
-    seen = {(start, ())}
-    heap = [(0, (), start)]
-    out: set[tuple[str, ...]] = set()
-    complete = True
-    expanded = 0
-    while heap:
-        if expanded >= LANGUAGE_MAX_STATES or len(out) >= LANGUAGE_MAX_TRACES:
-            complete = False
-            break
-        _, prefix, s = heapq.heappop(heap)
-        expanded += 1
-        if s == final:
-            out.add(prefix)
-        for label, nxt in _enabled(s, trans):
-            p2 = prefix if label is None else prefix + (label,)
-            if len(p2) <= max_len and (nxt, p2) not in seen:
-                seen.add((nxt, p2))
-                heapq.heappush(heap, (len(p2), p2, nxt))
-    lang = sorted(out, key=lambda t: (len(t), t))
-    info["language"] = (lang, complete, max_len)
-    return lang, complete
-
-
-# ----------------------------------------------------------------------------
-# directly-follows relation of a model's language
-
-_GRAPH_CACHE: "weakref.WeakKeyDictionary[Model, dict]" = weakref.WeakKeyDictionary()
-
-
-def model_graph(model: Model) -> dict:
-    """Directly-follows relation of a model's language.
-
-    Parameters
-    ----------
-    model : Model
-
-    Returns
-    -------
-    dict
-        ``{"activities": set[str], "edges": set[tuple[str, str]],
-        "start": set[str], "end": set[str]}`` (fresh sets; the caller may
-        modify them). ``(a, b)`` is an edge when ``b`` can fire right after
-        ``a`` with only silent transitions between; ``start``: visible
-        transitions reachable from the initial marking through silent ones;
-        ``end``: visible transitions after which the final marking is
-        reachable through silent ones.
-
-    Notes
-    -----
-    Computed on the Petri net's reachability graph with silent-transition
-    closure (exact), exploring at most :data:`GRAPH_MAX_STATES` markings.
-    Beyond that (or for unbounded nets) it falls back to the process tree's
-    directly-follows relation (``first``/``last``/``follows`` sets of each
-    operator; parallel branches interleave freely), or, without a tree, to a
-    structural approximation of the net (``a`` -> ``b`` when a place after
-    ``a`` leads to ``b`` through silent transitions). Both fallbacks
-    over-approximate the language's relation. The method used is given by
-    :func:`model_graph_method`. Cached per model.
-    """
-    g = _graph(model)
-    return {
-        "activities": set(g["activities"]),
-        "edges": set(g["edges"]),
-        "start": set(g["start"]),
-        "end": set(g["end"]),
-    }
-
-
-def model_graph_method(model: Model) -> str:
-    """How :func:`model_graph` was computed: ``"reachability"``, ``"tree"`` or ``"structure"``."""
-    return _graph(model)["method"]
-
-
-_SPACE_CACHE: "weakref.WeakKeyDictionary[Model, object]" = weakref.WeakKeyDictionary()
-
-
-def _state_space(model: Model) -> "statespace.StateSpace | None":
-    """The model's reachability graph (cached), or None beyond :data:`GRAPH_MAX_STATES` markings."""
-    if model not in _SPACE_CACHE:
-        trans, start, final = _compile(model)
-        _SPACE_CACHE[model] = statespace.explore(trans, start, final, GRAPH_MAX_STATES)
-    return _SPACE_CACHE[model]
-
-
-def _exact_space(model: Model) -> "statespace.StateSpace | None":
-    """The state space when small enough for exact alignments (:data:`EXACT_MAX_STATES`)."""
-    ss = _state_space(model)
-    return ss if ss is not None and ss.n <= EXACT_MAX_STATES and ss.final >= 0 else None
-
-
-def _graph(model: Model) -> dict:
-    g = _GRAPH_CACHE.get(model)
-    if g is None:
-        g = _graph_reachability(model)
-        if g is None and model.tree is not None:
-            g = _graph_tree(model.tree)
-        if g is None:
-            g = _graph_structure(model)
-        g["activities"] = frozenset(model.activities)
-        for k in ("edges", "start", "end"):
-            g[k] = frozenset(g[k])
-        _GRAPH_CACHE[model] = g
-    return g
-
-
-def _graph_reachability(model: Model) -> dict | None:
-    ss = _state_space(model)
-    if ss is None:
-        return None
-    silent, visible, n = ss.silent, ss.visible, ss.n
-    # nxt[s]: visible labels that can fire from s after silent steps only
-    nxt_labels = [set(lbl for lbl, _ in visible[s]) for s in range(n)]
-    rev: list[list[int]] = [[] for _ in range(n)]
-    for s in range(n):
-        for j in silent[s]:
-            rev[j].append(s)
-    work = deque(range(n))
-    queued = [True] * n
-    while work:
-        j = work.popleft()
-        queued[j] = False
-        for s in rev[j]:
-            if not nxt_labels[j] <= nxt_labels[s]:
-                nxt_labels[s] |= nxt_labels[j]
-                if not queued[s]:
-                    queued[s] = True
-                    work.append(s)
-    # fin[s]: the final marking is reachable from s through silent steps only
-    fin = [False] * n
-    if ss.final >= 0:
-        f = ss.final
-        fin[f] = True
-        stack = [f]
-        while stack:
-            for s in rev[stack.pop()]:
-                if not fin[s]:
-                    fin[s] = True
-                    stack.append(s)
-    edges, ends = set(), set()
-    for s in range(n):
-        for a, j in visible[s]:
-            edges.update((a, b) for b in nxt_labels[j])
-            if fin[j]:
-                ends.add(a)
-    return {
-        "edges": edges,
-        "start": set(nxt_labels[0]),
-        "end": ends,
-        "empty": fin[0],
-        "method": "reachability",
-    }
-
-
-def _graph_tree(tree) -> dict:
-    """Directly-follows relation of a process tree (over-approximated for +, O, <>)."""
-    from pm4py.objects.process_tree.obj import Operator
-
-    def walk(t):
-        # returns (nullable, first, last, edges, activities)
-        if not t.children:
-            if t.label is None:
-                return True, set(), set(), set(), set()
-            return False, {t.label}, {t.label}, set(), {t.label}
-        parts = [walk(c) for c in t.children]
-        op = t.operator
-        edges = set().union(*(p[3] for p in parts))
-        acts = set().union(*(p[4] for p in parts))
-        if op == Operator.SEQUENCE:
-            first, last, nullable = set(), set(), True
-            for p in parts:
-                if nullable:
-                    first |= p[1]
-                nullable = nullable and p[0]
-            nullable_r = True
-            for p in reversed(parts):
-                if nullable_r:
-                    last |= p[2]
-                nullable_r = nullable_r and p[0]
-            for i, p in enumerate(parts):
-                for q in parts[i + 1 :]:
-                    edges.update((a, b) for a in p[2] for b in q[1])
-                    if not q[0]:
-                        break
-            return nullable, first, last, edges, acts
-        if op == Operator.XOR:
-            return (
-                any(p[0] for p in parts),
-                set().union(*(p[1] for p in parts)),
-                set().union(*(p[2] for p in parts)),
-                edges,
-                acts,
-            )
-        if op == Operator.LOOP:
-            do, redo = parts[0], parts[1:]
-            r_first = set().union(*(p[1] for p in redo))
-            r_last = set().union(*(p[2] for p in redo))
-            r_null = any(p[0] for p in redo)
-            edges.update((a, b) for a in do[2] for b in r_first)
-            edges.update((a, b) for a in r_last for b in do[1])
-            if r_null or do[0]:
-                edges.update((a, b) for a in do[2] | r_last for b in do[1] | r_first)
-            first = set(do[1]) | (r_first if do[0] else set())
-            last = set(do[2]) | (r_last if do[0] else set())
-            return do[0], first, last, edges, acts
-        # parallel, interleaving, or, partial order: any interleaving of the branches
-        for i, p in enumerate(parts):
-            for j, q in enumerate(parts):
-                if i != j:
-                    edges.update((a, b) for a in p[4] for b in q[4])
-        nullable = any(p[0] for p in parts) if op == Operator.OR else all(p[0] for p in parts)
-        return (
-            nullable,
-            set().union(*(p[1] for p in parts)),
-            set().union(*(p[2] for p in parts)),
-            edges,
-            acts,
-        )
-
-    nullable, first, last, edges, _ = walk(tree)
-    return {"edges": edges, "start": first, "end": last, "empty": nullable, "method": "tree"}
-
-
-def _graph_structure(model: Model) -> dict:
-    """Structural approximation: visible successors through places and silent transitions."""
-    net = model.net
-
-    def visible_after_places(places) -> set[str]:
-        out, seen_t, stack = set(), set(), list(places)
-        seen_p = set(stack)
-        while stack:
-            p = stack.pop()
-            for arc in p.out_arcs:
-                t = arc.target
-                if t.label is not None:
-                    out.add(t.label)
-                elif t not in seen_t:
-                    seen_t.add(t)
-                    for a2 in t.out_arcs:
-                        if a2.target not in seen_p:
-                            seen_p.add(a2.target)
-                            stack.append(a2.target)
-        return out
-
-    def reaches_final(places) -> bool:
-        final = set(model.final_marking)
-        seen, stack = set(places), list(places)
-        while stack:
-            p = stack.pop()
-            if p in final:
-                return True
-            for arc in p.out_arcs:
-                if arc.target.label is None:
-                    for a2 in arc.target.out_arcs:
-                        if a2.target not in seen:
-                            seen.add(a2.target)
-                            stack.append(a2.target)
-        return False
-
-    edges, ends = set(), set()
-    for t in net.transitions:
-        if t.label is None:
-            continue
-        post = [a.target for a in t.out_arcs]
-        edges.update((t.label, b) for b in visible_after_places(post))
-        if reaches_final(post):
-            ends.add(t.label)
-    start = visible_after_places(list(model.initial_marking))
-    empty = reaches_final(list(model.initial_marking))
-    return {"edges": edges, "start": start, "end": ends, "empty": empty, "method": "structure"}
-
-
-# ----------------------------------------------------------------------------
-# helpers
 
 
 def _dfg(uvcl: Mapping[tuple[str, ...], int]) -> tuple[Counter, Counter, Counter]:

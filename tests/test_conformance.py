@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import pm  # noqa: E402
+from divergence import behaviour, pm, statespace  # noqa: E402
 from divergence.conformance import conformance_matrix, conformance_raw, unit_fitness  # noqa: E402
 from divergence.errors import OptionError  # noqa: E402
 
@@ -71,7 +71,7 @@ def test_alignment_fitness_counts_log_and_model_moves():
 
 def test_model_with_a_large_state_space_falls_back_to_token_replay(units, monkeypatch):
     profs, _ = units
-    monkeypatch.setattr(pm, "EXACT_MAX_STATES", 1)
+    monkeypatch.setattr(behaviour, "EXACT_MAX_STATES", 1)
     fresh = [pm.discover_model(p) for p in profs]
     raw = conformance_raw(profs, fresh)
     assert set(raw.methods.ravel()) == {"token"}
@@ -89,7 +89,7 @@ def test_resampled_profiles_use_cache(units, monkeypatch):
         raise AssertionError("aligned again")
 
     monkeypatch.setattr(pm, "_event_log", boom)
-    monkeypatch.setattr(pm.statespace, "alignment_costs", boom)
+    monkeypatch.setattr(statespace, "alignment_costs", boom)
     raw = conformance_raw(resampled, models[1:2])
     assert raw.shape == (1, 1) and raw[0, 0] == pytest.approx(0.0)
     raw0 = conformance_raw(resampled, models[:1])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import pm  # noqa: E402
+from divergence import alignment, behaviour, pm  # noqa: E402
 from divergence.errors import ModelError  # noqa: E402
 
 ABCD = ("A", "B", "C", "D")
@@ -100,10 +100,10 @@ def test_discover_dfg_route_refilters_subgraphs_without_cut(monkeypatch):
     from pm4py.algo.analysis.woflan import algorithm as woflan
 
     assert woflan.apply(m.net, m.initial_marking, m.final_marking, parameters={"print_diagnostics": False})
-    g = pm.model_graph(m)
+    g = behaviour.model_graph(m)
     n = len(m.activities)
     assert len(g["edges"]) < 0.5 * n * n  # a flower allows all n * n pairs
-    fit = pm.df_fitness([tuple(v) for v in p.variants["variant"]], m)
+    fit = alignment.df_fitness([tuple(v) for v in p.variants["variant"]], m)
     assert fit.mean() > 0.7
 
 
@@ -131,7 +131,7 @@ def test_replay_fitness_cached_and_ordered():
 )
 def test_align_variants_exact(variant, moves, fitness):
     m = pm.read_model(MODELS / "abcd.pnml")
-    (a,) = pm.align_variants([variant], m)
+    (a,) = alignment.align_variants([variant], m)
     got = sorted(mv.kind[0] + mv.activity for mv in a.moves)
     assert got == sorted(moves.split())  # ties may order moves either way
     assert a.fitness == pytest.approx(fitness)
@@ -141,10 +141,10 @@ def test_align_variants_exact(variant, moves, fitness):
 def test_align_fallback_language_is_exact_and_agrees(monkeypatch):
     m = pm.read_model(MODELS / "abcd.ptml")
     variants = [ABCD, ("A", "C", "B", "D"), ("A", "X", "B", "D"), ()]
-    astar = pm.align_variants(variants, m, method="astar")
-    monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
+    astar = alignment.align_variants(variants, m, method="astar")
+    monkeypatch.setattr(alignment, "ASTAR_MAX_TRANSITIONS", -1)
     m2 = pm.read_model(MODELS / "abcd.ptml")
-    fallback = pm.align_variants(variants, m2, method="astar")
+    fallback = alignment.align_variants(variants, m2, method="astar")
     for a, b in zip(astar, fallback):
         assert b.method == "language" and b.exact
         assert b.deviations == a.deviations
@@ -152,16 +152,16 @@ def test_align_fallback_language_is_exact_and_agrees(monkeypatch):
 
 
 def test_align_last_resort_alphabet(monkeypatch):
-    monkeypatch.setattr(pm, "ASTAR_MAX_TRANSITIONS", -1)
-    monkeypatch.setattr(pm, "LANGUAGE_MAX_STATES", 0)
+    monkeypatch.setattr(alignment, "ASTAR_MAX_TRANSITIONS", -1)
+    monkeypatch.setattr(behaviour, "LANGUAGE_MAX_STATES", 0)
     m = pm.read_model(MODELS / "abcd.ptml")
-    (a,) = pm.align_variants([("A", "X", "B")], m, method="astar")
+    (a,) = alignment.align_variants([("A", "X", "B")], m, method="astar")
     assert not a.exact and a.method == "alphabet"
     assert [mv.kind for mv in a.moves] == ["sync", "log", "sync"]
 
 
 def test_indel_moves_optimal():
-    moves = pm._indel_moves(("A", "C", "B", "D"), ABCD)
+    moves = alignment._indel_moves(("A", "C", "B", "D"), ABCD)
     assert sum(m.kind != "sync" for m in moves) == 2
     assert [m.activity for m in moves if m.kind != "model"] == ["A", "C", "B", "D"]
     assert [m.activity for m in moves if m.kind != "log"] == list(ABCD)
@@ -190,30 +190,30 @@ GRAPHS = [
 @pytest.mark.parametrize("expr, edges, start, end", GRAPHS)
 def test_model_graph_tiny_models(expr, edges, start, end):
     m = _tree_model(expr)
-    g = pm.model_graph(m)
+    g = behaviour.model_graph(m)
     assert set(g) == {"activities", "edges", "start", "end"}
     assert (g["edges"], g["start"], g["end"]) == (edges, start, end)
     assert g["activities"] == set(m.activities)
-    assert pm.model_graph_method(m) == "reachability"
+    assert behaviour.model_graph_method(m) == "reachability"
     # the process-tree fallback agrees on these models
-    t = pm._graph_tree(m.tree)
+    t = behaviour._graph_tree(m.tree)
     assert (t["edges"], t["start"], t["end"]) == (edges, start, end)
 
 
 def test_model_graph_cached_copies_and_fallbacks(monkeypatch):
     m = pm.read_model(MODELS / "abcd.pnml")
-    g = pm.model_graph(m)
+    g = behaviour.model_graph(m)
     assert g["start"] == {"A"} and g["end"] == {"D"}
     assert {("A", "B"), ("B", "C"), ("C", "D")} <= g["edges"]
     g["edges"].clear()
-    assert pm.model_graph(m)["edges"]  # callers get copies of the cached sets
-    monkeypatch.setattr(pm, "GRAPH_MAX_STATES", 1)
+    assert behaviour.model_graph(m)["edges"]  # callers get copies of the cached sets
+    monkeypatch.setattr(behaviour, "GRAPH_MAX_STATES", 1)
     tree_m = _tree_model("->( 'a', +( 'b', 'c' ), 'd' )")
-    assert pm.model_graph_method(tree_m) == "tree"
-    assert pm.model_graph(tree_m)["edges"] == {("a", "b"), ("a", "c"), ("b", "c"), ("c", "b"), ("b", "d"), ("c", "d")}
+    assert behaviour.model_graph_method(tree_m) == "tree"
+    assert behaviour.model_graph(tree_m)["edges"] == {("a", "b"), ("a", "c"), ("b", "c"), ("c", "b"), ("b", "d"), ("c", "d")}
     net_m = pm.read_model(MODELS / "abcd.pnml")
-    assert pm.model_graph_method(net_m) == "structure"
-    s = pm.model_graph(net_m)
+    assert behaviour.model_graph_method(net_m) == "structure"
+    s = behaviour.model_graph(net_m)
     assert s["start"] == {"A"} and s["end"] == {"D"}
 
 
@@ -225,12 +225,12 @@ def test_align_dfg_matches_astar_on_sequence_and_never_overstates(monkeypatch):
     rng = random.Random(3)
     variants = [ABCD, ("A", "B", "D"), ("A", "C", "B", "D"), (), ("D", "D"), ("X",)]
     variants += [tuple(rng.choice("ABCDX") for _ in range(rng.randint(0, 7))) for _ in range(60)]
-    exact = {mod: pm.align_variants(variants, mod) for mod in (m, par)}
-    monkeypatch.setattr(pm, "DFG_MIN_ACTIVITIES", 0)
+    exact = {mod: alignment.align_variants(variants, mod) for mod in (m, par)}
+    monkeypatch.setattr(alignment, "DFG_MIN_ACTIVITIES", 0)
     for mod in (m, par):
-        pm._ALIGN_CACHE.pop(mod, None)
-        assert pm.alignment_method(mod) == "dfg"
-        for v, a, b in zip(variants, exact[mod], pm.align_variants(variants, mod)):
+        alignment._ALIGN_CACHE.pop(mod, None)
+        assert alignment.alignment_method(mod) == "dfg"
+        for v, a, b in zip(variants, exact[mod], alignment.align_variants(variants, mod)):
             assert b.method == "dfg" and not b.exact
             assert [x.activity for x in b.moves if x.kind != "model"] == list(v)
             if mod is m:  # a sequence: the DF language is the language
@@ -242,9 +242,9 @@ def test_align_dfg_matches_astar_on_sequence_and_never_overstates(monkeypatch):
 
 def test_df_fitness():
     m = pm.read_model(MODELS / "abcd.pnml")
-    f = pm.df_fitness([ABCD, ("A", "C", "D"), ("A", "X", "B", "C", "D"), ()], m)
+    f = alignment.df_fitness([ABCD, ("A", "C", "D"), ("A", "X", "B", "C", "D"), ()], m)
     assert f.tolist() == pytest.approx([1.0, 3 / 4, 4 / 6, 0.0])
-    f = pm.df_fitness([("A", "X", "B", "C", "D")], m, count_unknown=False)
+    f = alignment.df_fitness([("A", "X", "B", "C", "D")], m, count_unknown=False)
     assert f.tolist() == [1.0]
 
 
@@ -252,8 +252,8 @@ def test_df_fitness():
 @given(st.lists(st.lists(st.sampled_from("ABCDX"), max_size=7).map(tuple), max_size=8), st.booleans())
 def test_df_fitness_counts_start_pairs_and_end_allowed_by_the_graph(variants, count_unknown):
     m = pm.read_model(MODELS / "abcd.ptml")
-    g = pm.model_graph(m)
-    got = pm.df_fitness(variants, m, count_unknown=count_unknown)
+    g = behaviour.model_graph(m)
+    got = alignment.df_fitness(variants, m, count_unknown=count_unknown)
     for v, f in zip(variants, got):
         if not count_unknown:
             v = tuple(a for a in v if a in g["activities"])

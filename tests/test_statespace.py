@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import pm, statespace  # noqa: E402
+from divergence import alignment, behaviour, pm, statespace  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def abcd():
     m = pm.read_model(MODELS / "abcd.pnml")
-    return m, pm._exact_space(m)
+    return m, behaviour._exact_space(m)
 
 
 def test_sequence_model_state_space_and_shortest_run(abcd):
@@ -63,9 +63,9 @@ def test_unreachable_final_marking_gives_no_alignment():
 
 def test_explore_stops_beyond_the_state_limit(abcd):
     m, _ = abcd
-    trans, start, final = pm._compile(m)
+    trans, start, final = behaviour._compile(m)
     assert statespace.explore(trans, start, final, max_states=2) is None
-    assert statespace.explore(trans, start, final, max_states=100).n == pm._state_space(m).n
+    assert statespace.explore(trans, start, final, max_states=100).n == behaviour._state_space(m).n
 
 
 # --- property: equal to pm4py's A* (an independent exact search) on discovered models
@@ -82,21 +82,21 @@ _TRACES = st.lists(st.lists(st.sampled_from("ABCDEX"), max_size=7).map(tuple), m
 @given(log=_LOGS, traces=_TRACES)
 def test_state_space_alignments_are_optimal_like_pm4py_astar(log, traces):
     model = pm.discover_model(make_profile(log))
-    ss = pm._exact_space(model)
+    ss = behaviour._exact_space(model)
     assert ss is not None
     costs = statespace.alignment_costs(ss, traces)
-    shortest = pm._model_info(model)["shortest"]
+    shortest = behaviour._model_info(model)["shortest"]
     assert ss.shortest == shortest
     for trace, cost in zip(traces, costs):
         ref = pm._astar(trace, model, timeout_s=30.0)
         assert ref is not None
-        assert cost == sum(m.kind != "sync" for m in ref)
+        assert cost == sum(kind != "sync" for kind, _ in ref)
         moves, c = statespace.align(ss, trace)
         assert c == cost == sum(k != "sync" for k, _ in moves)
         # the log side is the trace; the model side is a trace of the model
         assert tuple(a for k, a in moves if k != "model") == trace
         model_side = tuple(a for k, a in moves if k != "log")
         assert statespace.alignment_costs(ss, [model_side])[0] == 0
-    fit = pm.alignment_fitness(traces, model)
+    fit = alignment.alignment_fitness(traces, model)
     den = np.array([len(t) for t in traces]) + shortest
     assert np.allclose(fit, np.clip(1 - costs / np.maximum(den, 1), 0, 1))

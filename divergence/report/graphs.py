@@ -39,7 +39,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
 
     Each is 0.04-0.15 s of CPU; :func:`run_jobs` runs them. ``folder`` is created.
     """
-    from .. import pm, render
+    from .. import behaviour, render
 
     folder.mkdir(parents=True, exist_ok=True)
     p = pr.process
@@ -101,7 +101,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
     w["fitness_to_target"] = [pr.alignments[u].fitness for u in w["unit"]]
     waves_title = f"{p}: migration waves onto the target process"
     jobs.append(("waves", partial(render.waves_chart, w, folder / "migration_waves", title=waves_title)))
-    target_graph = render.TargetGraph(**pm.model_graph(pr.target.model))
+    target_graph = render.TargetGraph(**behaviour.model_graph(pr.target.model))
     for u in pr.units:
         name = safe_name(u)
         jobs.append(
