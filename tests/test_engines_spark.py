@@ -149,3 +149,13 @@ def test_analyse_passes_urls_to_spark_unchanged(spark_master, tmp_path):
     result = analyse(uri, engine="spark", spark_master=spark_master, bootstrap=0)
     assert result.options["inputs"] == [uri]
     assert [s["path"] for s in result.sources] == [uri]
+
+
+def test_a_path_spark_cannot_read_is_a_one_line_input_error(spark_master, tmp_path):
+    from divergence.errors import InputError
+
+    missing = (tmp_path / "nowhere" / "events.parquet").as_uri()
+    with pytest.raises(InputError) as err:
+        aggregate(missing, engine="spark", spark_master=spark_master)
+    message = str(err.value)
+    assert message.startswith(f"{missing}: Spark could not read it: ") and "\n" not in message

@@ -23,6 +23,7 @@ remote ones.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from functools import reduce
@@ -32,7 +33,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from divergence import schema
-from divergence.errors import ColumnError, OptionError
+from divergence.errors import ColumnError, DivergenceError, InputError, OptionError
 from divergence.io.columns import LIFECYCLE, detect_columns
 from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
@@ -94,6 +95,32 @@ def aggregate_spark(
     t0 = time.perf_counter()
     keys = keys_of(locals())
     spark = spark_session(spark_master or "local[*]")
+    with _spark_errors(source):
+        return _aggregate(spark, source, keys, spark_master, t0)
+
+
+@contextlib.contextmanager
+def _spark_errors(source):
+    """Spark's and Py4J's exceptions (a path Spark cannot read, a bad file) as one-line :class:`InputError`."""
+    try:
+        yield
+    except DivergenceError:
+        raise
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
+            raise
+        if isinstance(source, pd.DataFrame):
+            label = "events"
+        elif isinstance(source, (str, os.PathLike)):
+            label = str(source)
+        else:
+            label = ", ".join(map(str, source))
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        first = lines[0] if lines else type(exc).__name__
+        raise InputError(f"{label}: Spark could not read it: {first[:300]}") from None
+
+
+def _aggregate(spark, source, keys: dict, spark_master: str, t0: float) -> Aggregates:
     if isinstance(source, pd.DataFrame):
         events, records = _from_frames(spark, [(source, 0)]), []
     else:
