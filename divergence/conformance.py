@@ -23,8 +23,9 @@ Three fitness methods, chosen per (unit, model) pair by :func:`conformance_metho
   (BPIC 2015: token replay took 17-98 s per pair; this takes milliseconds).
 
 Alignment fitness is the standard measure (token replay is a heuristic
-approximation of it), is exact and deterministic, and on the sample logs it
-is about a thousand times faster than pm4py's token replay.
+approximation of it), is exact and deterministic, and is faster: the 10 x 10
+matrix of the 10k-event benchmark log takes 0.22 s, against 5.4 s with
+pm4py's token replay.
 
 The matrices returned carry the method of every entry (``.methods``) so the
 report can state it.
