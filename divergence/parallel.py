@@ -110,53 +110,74 @@ def _run_chunk(start: int, stop: int) -> list:
 class Background:
     """A job started now in a forked process, its result collected later.
 
-    ``result()`` returns it (re-raising its exception). Where a fork is not
-    possible or worthwhile (one core, a threaded caller) the job runs in this
-    process when ``result()`` is first called; either way the result is the
-    same.
+    ``result()`` returns it (re-raising its exception); ``close()`` stops the
+    job if its result is no longer wanted (for example when the caller
+    failed), so nothing is left running. Where a fork is not possible or
+    worthwhile (one core, a threaded caller) the job runs in this process
+    when ``result()`` is first called; either way the result is the same.
     """
 
     def __init__(self, fn: Callable[[], T], *, forked: bool) -> None:
         self._fn = fn
-        self._pool = None
-        self._future = None
+        self._proc = None
+        self._conn = None
         self._done = False
         self._value = None
+        self.forked = False  # whether the job runs (or ran) in another process
         if forked:
-            _JOB[:] = [lambda _i: fn()]
+            ctx = multiprocessing.get_context("fork")
+            here, there = ctx.Pipe(duplex=False)
             try:
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-                self._future = self._pool.submit(_run_chunk, 0, 1)  # forks here, with the job in memory
-            except (OSError, BrokenProcessPool):
-                self._shutdown()
+                # a daemon: it cannot outlive this process
+                self._proc = ctx.Process(target=_run_background, args=(fn, there), daemon=True)
+                self._proc.start()
+                self._conn = here
+                self.forked = True
+            except OSError:
+                self._proc = None
+                here.close()
             finally:
-                _JOB.clear()
-
-    @property
-    def forked(self) -> bool:
-        """Whether the job runs in another process."""
-        return self._future is not None
+                there.close()
 
     def result(self) -> T:
         if not self._done:
+            ok, value = True, None
             try:
-                value = None
-                if self._future is not None:
+                if self._conn is not None:
                     try:
-                        value = self._future.result()[0]
-                    except BrokenProcessPool:  # the worker died (e.g. killed): do it here
-                        self._future = None
-                if self._future is None:
+                        ok, value = self._conn.recv()
+                    except EOFError:  # the worker died (e.g. killed): do it here
+                        self._conn = None
+                if self._conn is None:
                     value = self._fn()
-                self._value, self._done = value, True
             finally:
-                self._shutdown()
+                self.close()
+            if not ok:
+                raise value
+            self._value, self._done = value, True
         return self._value
 
-    def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+    def close(self) -> None:
+        """Stop the job if it still runs and release the process (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join()
+            self._proc = None
+
+
+def _run_background(fn: Callable, conn) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True  # in a forked worker from here on
+    try:
+        out = (True, fn())
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        out = (False, exc)
+    conn.send(out)
+    conn.close()
 
 
 def background(fn: Callable[[], T]) -> Background:

@@ -473,61 +473,65 @@ def _analyse_process(
         # the bootstrap only scores the families: it runs on the other core
         # while this one chooses the target and prices the changes
         stability_job = parallel.background(stability_of)
-    common = commonality.common_core(plist)
-    family_common = {f: commonality.common_core([profiles[u] for u in m]) for f, m in fam.members.items()}
-    timings["families"] = time.perf_counter() - t
+    try:
+        common = commonality.common_core(plist)
+        family_common = {f: commonality.common_core([profiles[u] for u in m]) for f, m in fam.members.items()}
+        timings["families"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    method = "dfg" if many else "auto"
-    def cost_fn(changes_by_unit: dict) -> float:
-        # volume-weighted: one-off cost plus the change in running cost over
-        # the horizon, so a target that adds steps to large units pays for it
-        total = 0.0
-        for unit, items in changes_by_unit.items():
-            c = costs.price_unit(profiles[unit], items, cost_model)
-            total += c.cost_gbp["central"] - TARGET_HORIZON_YEARS * c.annual_effect_gbp["central"]
-        return total
+        t = time.perf_counter()
+        method = "dfg" if many else "auto"
+        def cost_fn(changes_by_unit: dict) -> float:
+            # volume-weighted: one-off cost plus the change in running cost over
+            # the horizon, so a target that adds steps to large units pays for it
+            total = 0.0
+            for unit, items in changes_by_unit.items():
+                c = costs.price_unit(profiles[unit], items, cost_model)
+                total += c.cost_gbp["central"] - TARGET_HORIZON_YEARS * c.annual_effect_gbp["central"]
+            return total
 
-    progress(stage + "choosing the target", 0, 1)
-    target = harmonise.choose_target(
-        target_spec,
-        profiles,
-        models,
-        fam.medoids,
-        cost_fn=cost_fn,
-        noise_threshold=noise_threshold,
-        method="dfg",  # screening many candidates: the fast, deterministic route
-    )
-    if target.kind != "model" and "total cost" in target.reason:
-        label = f"net {TARGET_HORIZON_YEARS}-year cost (one-off cost plus the change in running cost)"
-        target = dataclasses.replace(target, reason=target.reason.replace("total cost", label, 1))
-    step_effort = _step_effort(profiles, target)
-    alignments, changes, unit_costs = {}, {}, {}
-    for i, u in enumerate(units):
-        progress(stage + "aligning to target", i, len(units))
-        alignments[u] = harmonise.align_unit(profiles[u], target, method=method)
-        changes[u] = harmonise.change_items(profiles[u], alignments[u], min_share=min_share)
-        unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
-    progress(stage + "aligning to target", len(units), len(units))
-    family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}
-    total = costs.price_group([unit_costs[u] for u in units])
-    family_of = {u: f for f, m in fam.members.items() for u in m}
-    wave_in = pd.DataFrame(
-        {
-            "unit": units,
-            "fitness_to_target": [alignments[u].fitness for u in units],
-            "cost_central": [unit_costs[u].cost_gbp["central"] for u in units],
-            "family": [family_of[u] for u in units],
-        }
-    )
-    plan = waves.plan_waves(wave_in)
-    timings["harmonise"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if stability_job is not None:
-        progress(stage + "family stability", 0, 1)
-        stability = stability_job.result()
-    else:
-        stability = {f: 1.0 for f in fam.members}
+        progress(stage + "choosing the target", 0, 1)
+        target = harmonise.choose_target(
+            target_spec,
+            profiles,
+            models,
+            fam.medoids,
+            cost_fn=cost_fn,
+            noise_threshold=noise_threshold,
+            method="dfg",  # screening many candidates: the fast, deterministic route
+        )
+        if target.kind != "model" and "total cost" in target.reason:
+            label = f"net {TARGET_HORIZON_YEARS}-year cost (one-off cost plus the change in running cost)"
+            target = dataclasses.replace(target, reason=target.reason.replace("total cost", label, 1))
+        step_effort = _step_effort(profiles, target)
+        alignments, changes, unit_costs = {}, {}, {}
+        for i, u in enumerate(units):
+            progress(stage + "aligning to target", i, len(units))
+            alignments[u] = harmonise.align_unit(profiles[u], target, method=method)
+            changes[u] = harmonise.change_items(profiles[u], alignments[u], min_share=min_share)
+            unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
+        progress(stage + "aligning to target", len(units), len(units))
+        family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}
+        total = costs.price_group([unit_costs[u] for u in units])
+        family_of = {u: f for f, m in fam.members.items() for u in m}
+        wave_in = pd.DataFrame(
+            {
+                "unit": units,
+                "fitness_to_target": [alignments[u].fitness for u in units],
+                "cost_central": [unit_costs[u].cost_gbp["central"] for u in units],
+                "family": [family_of[u] for u in units],
+            }
+        )
+        plan = waves.plan_waves(wave_in)
+        timings["harmonise"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if stability_job is not None:
+            progress(stage + "family stability", 0, 1)
+            stability = stability_job.result()
+        else:
+            stability = {f: 1.0 for f in fam.members}
+    finally:
+        if stability_job is not None:
+            stability_job.close()  # on an error above: stop the bootstrap
     timings["stability_wait"] = time.perf_counter() - t
     return ProcessResult(
         process=process,

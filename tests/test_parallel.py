@@ -85,3 +85,15 @@ def test_background_job_reraises_its_error(single_threaded):
     job = parallel.background(boom)
     with pytest.raises(ValueError, match="no"):
         job.result()
+
+
+def test_closing_a_background_job_stops_it(single_threaded):
+    import time
+
+    job = parallel.background(lambda: time.sleep(60))
+    assert job.forked
+    proc = job._proc
+    started = time.monotonic()
+    job.close()
+    assert time.monotonic() - started < 10 and not proc.is_alive()
+    job.close()  # idempotent
