@@ -12,10 +12,11 @@ __all__ = ["ChangeItem", "CHANGE_KINDS"]
 
 #: kind -> what a manager reads
 CHANGE_KINDS = {
-    "add": "add a step the target requires (model move)",
-    "drop": "drop a step the unit does and the target does not (log move)",
-    "reorder": "reorder two steps to the target's order",
-    "rework": "remove rework (a repeated step)",
+    "add": "add a step the target does and the unit skips",
+    "drop": "drop a step the unit does and the target does not (or does in clearly fewer cases)",
+    "reorder": "do two steps in the target's order",
+    "move": "do a step the target's model has where the model places it",
+    "rework": "remove rework: a step the unit repeats more often than the target",
 }
 
 
@@ -40,6 +41,15 @@ class ChangeItem:
     staff : int
         Distinct resources doing the activities in this unit (for ``add``:
         the staff of the activities next to the missing step, at least 1).
+    p_value, q_value : float or None
+        Evidence that the difference is real rather than sampling noise
+        (:mod:`divergence.evidence`): the test's p-value and its
+        Benjamini-Hochberg adjusted value over all items of the process.
+    test : str
+        The test and the rates it compared, in words.
+    note : str
+        Why the item is an exception rather than a priced change (empty for
+        priced items).
     """
 
     kind: str
@@ -49,6 +59,10 @@ class ChangeItem:
     cases_per_year: float
     occurrences: int
     staff: int
+    p_value: float | None = None
+    q_value: float | None = None
+    test: str = ""
+    note: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in CHANGE_KINDS:

@@ -45,6 +45,7 @@ __all__ = [
     "price_unit",
     "price_group",
     "total_cost",
+    "step_effort",
     "LEVELS",
     "ITEM_COLUMNS",
 ]
@@ -66,6 +67,9 @@ ITEM_COLUMNS = (
     "cost_high_gbp",
     "effort_days",
     "annual_effect_gbp",
+    "p_value",
+    "q_value",
+    "evidence",
 )
 
 #: Separator of a change item's activities in :attr:`UnitCost.items`.
@@ -439,6 +443,23 @@ def total_cost(
     return float(out)
 
 
+def step_effort(profiles: Iterable[UnitProfile], target: UnitProfile | None = None) -> dict[str, float]:
+    """Observed median service time per activity (seconds), for steps a unit must add.
+
+    The target's own times first (when the target is observed behaviour
+    with start times), else the median over all units that log start times.
+    Activities without an observed positive time are left out (they take
+    ``default_step_minutes``).
+    """
+    frames = [p.activities[["activity", "median_service_s"]] for p in profiles]
+    acts = pd.concat(frames) if frames else pd.DataFrame(columns=["activity", "median_service_s"])
+    pooled = acts.dropna().groupby("activity")["median_service_s"].median().to_dict()
+    if target is not None:
+        own = target.activities.dropna(subset=["median_service_s"])
+        pooled.update(dict(zip(own["activity"], own["median_service_s"])))
+    return {str(k): float(v) for k, v in pooled.items() if v > 0}
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -486,6 +507,7 @@ def _price_item(item: ChangeItem, prm: _Scenario, effort_s: Mapping[str, float])
         "rework": prm.rework_share,
         "add": -1.0,
         "reorder": prm.reorder_share,
+        "move": prm.reorder_share,
     }[item.kind]
     return cost, days, sign * per_year * hours * prm.hourly
 
@@ -522,6 +544,9 @@ def _items_frame(changes: list[ChangeItem], per_item: Mapping[str, list[tuple[fl
             "cost_high_gbp": pd.Series([i[0] for i in per_item["high"]], dtype=float),
             "effort_days": pd.Series([i[1] for i in per_item["central"]], dtype=float),
             "annual_effect_gbp": pd.Series([i[2] for i in per_item["central"]], dtype=float),
+            "p_value": pd.Series([c.p_value for c in changes], dtype=float),
+            "q_value": pd.Series([c.q_value for c in changes], dtype=float),
+            "evidence": pd.Series([c.test for c in changes], dtype=object),
         }
     )
     return df.sort_values(

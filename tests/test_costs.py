@@ -280,7 +280,7 @@ models_st = st.builds(
     ),
     _triple(1, 200),
     _triple(50, 2000),
-    st.lists(_triple(0, 20), min_size=4, max_size=4),
+    st.lists(_triple(0, 20), min_size=len(CHANGE_KINDS), max_size=len(CHANGE_KINDS)),
     _triple(0, 8),
     _triple(0, 60),
     _triple(0.5, 120),
