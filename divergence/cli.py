@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--weights", metavar="M=W,...", help="weights of the combined measure, e.g. language=0.5,flow=0.5")
     an.add_argument("--noise", type=float, default=0.2, metavar="X", help="noise threshold of model discovery, 0..1 (default: 0.2)")
     an.add_argument("--min-share", type=float, default=0.05, metavar="X", help="deviations in fewer than this share of a unit's cases are exceptions, not priced change items (default: 0.05)")
+    an.add_argument("--alpha", type=float, default=0.05, metavar="Q", help="false-discovery level: a change item is priced only when the test of its difference from the target has a Benjamini-Hochberg q-value at most Q (default: 0.05)")
+    an.add_argument("--mix-tolerance", type=float, default=2.0, metavar="X", help="with a unit or pooled target, a unit may run each target variant up to X times as often as the target before it counts as a change (case mix; default: 2)")
+    an.add_argument("--min-unit-cases", type=int, default=5, metavar="N", help="units with fewer cases stay in the tables, flagged, but take no part in families, waves and target choice (default: 5)")
     an.add_argument("--bootstrap", type=int, default=50, metavar="N", help="bootstrap resamples for family stability (default: 50; 0 = skip)")
     an.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     en = a.add_argument_group(
@@ -154,6 +157,9 @@ def _analyse(args: argparse.Namespace) -> int:
                 weights=args.weights,
                 noise_threshold=args.noise,
                 min_share=args.min_share,
+                alpha=args.alpha,
+                mix_tolerance=args.mix_tolerance,
+                min_unit_cases=args.min_unit_cases,
                 bootstrap=args.bootstrap,
                 seed=args.seed,
                 pseudonymise=args.pseudonymise,

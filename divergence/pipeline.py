@@ -34,10 +34,6 @@ MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
 #: (:mod:`divergence.statespace`; about 0.4 ms per variant and model).
 EXACT_MAX_PROCESS_VARIANTS = 5_000
 
-#: Years of running-cost effect that ``--target auto`` adds to the one-off cost
-#: when it compares candidate targets (net cost over the horizon).
-TARGET_HORIZON_YEARS = 3
-
 #: Variants per unit that the language measure uses inside the stability bootstrap.
 BOOTSTRAP_MAX_VARIANTS = 50
 
@@ -65,6 +61,9 @@ def analyse(
     weights: str | dict[str, float] | None = None,
     noise_threshold: float = 0.2,
     min_share: float = 0.05,
+    alpha: float = 0.05,
+    mix_tolerance: float = 2.0,
+    min_unit_cases: int = 5,
     bootstrap: int = 50,
     seed: int = 0,
     pseudonymise: bool = False,
@@ -102,6 +101,17 @@ def analyse(
     min_share : float, default 0.05
         Deviations seen in a smaller share of a unit's cases are exceptions,
         not change items: they are not priced (the fitness still counts them).
+    alpha : float, default 0.05
+        False-discovery level: a change item is priced only when the test
+        of its difference from the target has a Benjamini-Hochberg q-value
+        at most ``alpha`` (see :mod:`divergence.evidence`).
+    mix_tolerance : float, default 2.0
+        With a unit or pooled target: a unit may run each of the target's
+        variants up to this many times as often as the target before the
+        difference counts as a change (case mix; see :mod:`divergence.observed`).
+    min_unit_cases : int, default 5
+        Units with fewer cases stay in the tables, flagged, but take no part
+        in families, waves and target choice.
     bootstrap : int, default 50
         Resamples for family stability (0 skips it).
     seed : int, default 0
@@ -142,7 +152,8 @@ def analyse(
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     _check_options(
-        families=families, noise_threshold=noise_threshold, min_share=min_share, bootstrap=bootstrap, min_cases=min_cases
+        families=families, noise_threshold=noise_threshold, min_share=min_share, bootstrap=bootstrap, min_cases=min_cases,
+        alpha=alpha, mix_tolerance=mix_tolerance, min_unit_cases=min_unit_cases,
     )
     engine_name = _resolve_engine(engine, inputs, sql_table=sql_table, sql_query=sql_query)
     if engine_name != "postgres":
@@ -211,6 +222,9 @@ def analyse(
         "weights": weights if not isinstance(weights, dict) else dict(sorted(weights.items())),
         "noise_threshold": noise_threshold,
         "min_share": min_share,
+        "alpha": alpha,
+        "mix_tolerance": mix_tolerance,
+        "min_unit_cases": min_unit_cases,
         "bootstrap": bootstrap,
         "seed": seed,
         "pseudonymise": pseudonymise,
@@ -227,6 +241,9 @@ def analyse(
         weights=weights,
         noise_threshold=noise_threshold,
         min_share=min_share,
+        alpha=alpha,
+        mix_tolerance=mix_tolerance,
+        min_unit_cases=min_unit_cases,
         bootstrap=bootstrap,
         seed=seed,
         progress=progress,
@@ -286,6 +303,9 @@ def analyse_events(
     weights: str | dict[str, float] | None = None,
     noise_threshold: float = 0.2,
     min_share: float = 0.05,
+    alpha: float = 0.05,
+    mix_tolerance: float = 2.0,
+    min_unit_cases: int = 5,
     bootstrap: int = 50,
     seed: int = 0,
     progress: ProgressFn = no_progress,
@@ -334,6 +354,9 @@ def analyse_events(
                 weights=weights,
                 noise_threshold=noise_threshold,
                 min_share=min_share,
+                alpha=alpha,
+                mix_tolerance=mix_tolerance,
+                min_unit_cases=min_unit_cases,
                 bootstrap=bootstrap,
                 seed=seed,
                 progress=progress,
@@ -398,7 +421,14 @@ def parse_weights(weights: str | dict[str, float] | None) -> dict[str, float] | 
     return out
 
 
-def _check_options(*, families, noise_threshold, min_share, bootstrap, min_cases) -> None:
+def _check_options(*, families, noise_threshold, min_share, bootstrap, min_cases, alpha=0.05, mix_tolerance=2.0,
+                   min_unit_cases=5) -> None:
+    if not 0.0 < alpha <= 1.0:
+        raise OptionError(f"--alpha {alpha}: expected a number above 0 and at most 1")
+    if not mix_tolerance >= 1.0:
+        raise OptionError(f"--mix-tolerance {mix_tolerance}: expected a number of at least 1")
+    if min_unit_cases < 1:
+        raise OptionError(f"--min-unit-cases {min_unit_cases}: expected 1 or more")
     if not 0.0 <= min_share < 1.0:
         raise OptionError(f"--min-share {min_share}: expected a number from 0 up to (not including) 1")
     if not (families == "auto" or (str(families).isdigit() and int(families) >= 1)):
@@ -421,6 +451,9 @@ def _analyse_process(
     weights: dict[str, float] | None,
     noise_threshold: float,
     min_share: float,
+    alpha: float,
+    mix_tolerance: float,
+    min_unit_cases: int,
     bootstrap: int,
     seed: int,
     progress: ProgressFn,
@@ -458,17 +491,42 @@ def _analyse_process(
 
     t = time.perf_counter()
     progress(stage + "finding families", 0, 1)
-    fam = families.find_families(matrices["combined"], units, n_families=_n_families(n_families))
+    # tiny units stay in the tables but take no part in families, waves and target choice
+    grouped = [u for u in units if profiles[u].cases >= min_unit_cases]
+    if not grouped:
+        warnings.warn(
+            DivergenceWarning(
+                f"process {process!r}: every unit has fewer than {min_unit_cases} cases; all take part in "
+                "families and target choice anyway",
+            ),
+            stacklevel=2,
+        )
+        grouped = list(units)
+    excluded = [u for u in units if u not in grouped]
+    if excluded:
+        warnings.warn(
+            DivergenceWarning(
+                f"process {process!r}: {len(excluded)} unit(s) with fewer than {min_unit_cases} cases kept "
+                f"out of families, waves and target choice: {', '.join(excluded)}"
+            ),
+            stacklevel=2,
+        )
+    gi = [units.index(u) for u in grouped]
+    fam = families.find_families(matrices["combined"][np.ix_(gi, gi)], grouped, n_families=_n_families(n_families))
 
     stability_job = None
-    if bootstrap and len(units) > 1:
+    if bootstrap and len(grouped) > 1:
         from .resampling import ResampledDistance
+
+        gplist = [profiles[u] for u in grouped]
+        gmodels = [models[u] for u in grouped]
+        gmethods = None if conf.methods is None else np.asarray(conf.methods)[np.ix_(gi, gi)]
 
         def stability_of() -> dict:
             # resamples change only the counts of observed variants: everything
             # that depends on the variants is prepared once
-            distance_fn = ResampledDistance(plist, mlist, conf.methods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
-            return families.bootstrap_stability(plist, distance_fn, fam, n=bootstrap, seed=seed)
+            distance_fn = ResampledDistance(gplist, gmodels, gmethods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
+            return families.bootstrap_stability(gplist, distance_fn, fam, n=bootstrap, seed=seed)
 
         # the bootstrap only scores the families: it runs on the other core
         # while this one chooses the target and prices the changes
@@ -480,48 +538,43 @@ def _analyse_process(
 
         t = time.perf_counter()
         method = "dfg" if many else "auto"
-        def cost_fn(changes_by_unit: dict) -> float:
-            # volume-weighted: one-off cost plus the change in running cost over
-            # the horizon, so a target that adds steps to large units pays for it
-            total = 0.0
-            for unit, items in changes_by_unit.items():
-                c = costs.price_unit(profiles[unit], items, cost_model)
-                total += c.cost_gbp["central"] - TARGET_HORIZON_YEARS * c.annual_effect_gbp["central"]
-            return total
+        effort_cache: dict = {}
 
+        def price(profile: UnitProfile, items: list, target: Any) -> Any:
+            key = id(target.profile)
+            if key not in effort_cache:
+                effort_cache[key] = costs.step_effort(profiles.values(), target.profile)
+            return costs.price_unit(profile, items, cost_model, step_effort_s=effort_cache[key])
+
+        eligible = [u for u in grouped if not profiles[u].low_evidence]
         progress(stage + "choosing the target", 0, 1)
-        target = harmonise.choose_target(
+        plan = harmonise.harmonise(
             target_spec,
             profiles,
             models,
-            fam.medoids,
-            cost_fn=cost_fn,
+            price=price,
+            medoids=list(fam.medoids.values()),
+            eligible=eligible,
             noise_threshold=noise_threshold,
-            method="dfg",  # screening many candidates: the fast, deterministic route
+            min_share=min_share,
+            alpha=alpha,
+            tolerance=mix_tolerance,
+            method=method,
+            progress=lambda done, total: progress(stage + "choosing the target", done, total),
         )
-        if target.kind != "model" and "total cost" in target.reason:
-            label = f"net {TARGET_HORIZON_YEARS}-year cost (one-off cost plus the change in running cost)"
-            target = dataclasses.replace(target, reason=target.reason.replace("total cost", label, 1))
-        step_effort = _step_effort(profiles, target)
-        alignments, changes, unit_costs = {}, {}, {}
-        for i, u in enumerate(units):
-            progress(stage + "aligning to target", i, len(units))
-            alignments[u] = harmonise.align_unit(profiles[u], target, method=method)
-            changes[u] = harmonise.change_items(profiles[u], alignments[u], min_share=min_share)
-            unit_costs[u] = costs.price_unit(profiles[u], changes[u], cost_model, step_effort_s=step_effort)
-        progress(stage + "aligning to target", len(units), len(units))
+        unit_costs = plan.costs
         family_costs = {f: costs.price_group([unit_costs[u] for u in m]) for f, m in fam.members.items()}
         total = costs.price_group([unit_costs[u] for u in units])
         family_of = {u: f for f, m in fam.members.items() for u in m}
         wave_in = pd.DataFrame(
             {
-                "unit": units,
-                "fitness_to_target": [alignments[u].fitness for u in units],
-                "cost_central": [unit_costs[u].cost_gbp["central"] for u in units],
-                "family": [family_of[u] for u in units],
+                "unit": grouped,
+                "fitness_to_target": [plan.fits[u].fitness for u in grouped],
+                "cost_central": [unit_costs[u].cost_gbp["central"] for u in grouped],
+                "family": [family_of[u] for u in grouped],
             }
         )
-        plan = waves.plan_waves(wave_in)
+        waves_plan = waves.plan_waves(wave_in)
         timings["harmonise"] = time.perf_counter() - t
         t = time.perf_counter()
         if stability_job is not None:
@@ -545,29 +598,17 @@ def _analyse_process(
         common=common,
         family_common=family_common,
         models=models,
-        target=target,
-        alignments=alignments,
-        changes=changes,
+        target=plan.target,
+        alignments=plan.fits,
+        changes=plan.changes,
         costs=unit_costs,
         family_costs=family_costs,
         total_cost=total,
-        waves=plan,
+        waves=waves_plan,
         timings=timings,
+        exceptions=plan.exceptions,
+        excluded=tuple(excluded),
     )
-
-
-def _step_effort(profiles: dict[str, UnitProfile], target: Any) -> dict[str, float]:
-    """Observed median service time per activity across units, for steps a unit must add.
-
-    The target unit's own times come first (when the target is a unit), then
-    the median over all units that log start times.
-    """
-    acts = pd.concat([p.activities[["activity", "median_service_s"]] for p in profiles.values()])
-    pooled = acts.dropna().groupby("activity")["median_service_s"].median().to_dict()
-    if getattr(target, "kind", None) == "unit" and target.name in profiles:
-        own = profiles[target.name].activities.dropna(subset=["median_service_s"])
-        pooled.update(dict(zip(own["activity"], own["median_service_s"])))
-    return {k: float(v) for k, v in pooled.items() if v > 0}
 
 
 def _n_families(value: int | str) -> int | str:

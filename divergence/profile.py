@@ -36,6 +36,7 @@ __all__ = [
     "profile_units",
     "aggregate_events",
     "assemble_profiles",
+    "profile_from_variants",
     "VARIANT_SEPARATOR",
 ]
 
@@ -324,6 +325,79 @@ def assemble_profiles(
             low_evidence=n_cases < min_cases_evidence,
         )
     return {p: dict(sorted(u.items())) for p, u in sorted(out.items())}
+
+
+def profile_from_variants(
+    process: str,
+    unit: str,
+    variants: dict[tuple[str, ...], int],
+    *,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+) -> UnitProfile:
+    """A profile of behaviour known only as variants with case counts (e.g. pooled behaviour).
+
+    Activities and directly-follows edges are counted from the variants;
+    times, resources and durations are unknown (NaN waits and service
+    times, no resources, no durations).
+    """
+    rows = sorted(((tuple(v), int(c)) for v, c in variants.items() if c > 0), key=lambda vc: (-vc[1], vc[0]))
+    total = sum(c for _, c in rows)
+    v = pd.DataFrame(
+        {
+            "variant": pd.Series([r[0] for r in rows], dtype=object),
+            "cases": np.array([r[1] for r in rows], dtype=np.int64),
+            "share": np.array([r[1] / total for r in rows], dtype=float) if total else np.zeros(len(rows)),
+            "median_duration_s": np.full(len(rows), np.nan),
+        }
+    )
+    a_events: dict[str, int] = {}
+    a_cases: dict[str, int] = {}
+    e_events: dict[tuple[str, str], int] = {}
+    e_cases: dict[tuple[str, str], int] = {}
+    for var, c in rows:
+        for a in var:
+            a_events[a] = a_events.get(a, 0) + c
+        for a in set(var):
+            a_cases[a] = a_cases.get(a, 0) + c
+        pairs = list(zip(var, var[1:]))
+        for e in pairs:
+            e_events[e] = e_events.get(e, 0) + c
+        for e in set(pairs):
+            e_cases[e] = e_cases.get(e, 0) + c
+    acts = sorted(a_events)
+    activities = pd.DataFrame(
+        {
+            "activity": pd.Series(acts, dtype=object),
+            "events": np.array([a_events[a] for a in acts], dtype=np.int64),
+            "cases": np.array([a_cases[a] for a in acts], dtype=np.int64),
+            "resources": np.zeros(len(acts), dtype=np.int64),
+            "median_service_s": np.full(len(acts), np.nan),
+        }
+    )
+    keys = sorted(e_events)
+    edges = pd.DataFrame(
+        {
+            "source": pd.Series([k[0] for k in keys], dtype=object),
+            "target": pd.Series([k[1] for k in keys], dtype=object),
+            "events": np.array([e_events[k] for k in keys], dtype=np.int64),
+            "cases": np.array([e_cases[k] for k in keys], dtype=np.int64),
+            "median_wait_s": np.full(len(keys), np.nan),
+        }
+    )
+    return UnitProfile(
+        process=process,
+        unit=unit,
+        cases=int(total),
+        events=int(sum(a_events.values())),
+        variants=v,
+        activities=activities,
+        edges=edges,
+        resources=pd.DataFrame(columns=["activity", "resource", "events"]),
+        durations=pd.DataFrame({"duration_s": pd.Series(dtype=float), "cases": pd.Series(dtype=np.int64)}),
+        first=first,
+        last=last,
+    )
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,12 @@ class ProcessResult:
     ``matrices`` holds each divergence measure (N x N over ``units``, values
     in [0, 1], zero diagonal) and ``combined``; ``conformance_raw`` keeps the
     asymmetric cross-conformance matrix whole, diagonal included (row i
-    replayed on column j's model).
+    replayed on column j's model). ``alignments`` holds each unit's fit to
+    the target (a transport onto observed behaviour or an alignment to a
+    model; both have ``fitness``); ``changes`` the priced change items and
+    ``exceptions`` the items listed but not priced. ``excluded`` names the
+    units with too few cases to take part in families, waves and target
+    choice (they have no family and no wave).
     """
 
     process: str
@@ -43,6 +48,8 @@ class ProcessResult:
     total_cost: Any
     waves: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    exceptions: dict[str, list[ChangeItem]] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()
 
     def matrix(self, name: str = "combined") -> pd.DataFrame:
         """A divergence matrix as a labelled DataFrame."""

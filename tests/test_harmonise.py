@@ -1,4 +1,8 @@
-"""Tests of divergence.harmonise: target choice, alignment to target, change items."""
+"""Tests of the model-target path: alignment to a model file, change items from its moves.
+
+The observed-target path (unit and pooled targets) and ``auto`` are in
+test_observed.py.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from divergence.harmonise import (  # noqa: E402
     align_unit,
     change_items,
     choose_target,
-    occurrence_cost,
 )
 
 RES = {"A": ["ann"], "B": ["bob", "bea"], "C": ["cy"], "D": ["dee"], "X": ["xi"]}
@@ -98,61 +101,36 @@ def test_adding_a_deviation_never_removes_items(extra, target):
 def test_choose_target_by_unit_file_and_errors(tmp_path):
     p1 = make_profile([("A,B,C,D", 5)], unit="north")
     p2 = make_profile([("A,C,B,D", 5)], unit="south")
-    models = [pm.discover_model(p1), pm.discover_model(p2)]
-    t = choose_target("south", [p1, p2], models)
-    assert (t.kind, t.name, t.model) == ("unit", "south", models[1])
-    t = choose_target(str(MODELS / "abcd.pnml"), {"north": p1, "south": p2}, {"north": models[0], "south": models[1]})
-    assert (t.kind, t.name) == ("model", "abcd")
+    profiles = {"north": p1, "south": p2}
+    models = {"north": pm.discover_model(p1), "south": pm.discover_model(p2)}
+    t = choose_target("south", profiles, models, price=_free)
+    assert (t.kind, t.name, t.model, t.profile) == ("unit", "south", models["south"], p2)
+    t = choose_target(str(MODELS / "abcd.pnml"), profiles, models, price=_free)
+    assert (t.kind, t.name, t.profile) == ("model", "abcd", None)
     with pytest.raises(OptionError, match="north, south"):
-        choose_target("east", [p1, p2], models)
+        choose_target("east", profiles, models, price=_free)
     with pytest.raises(OptionError, match="not found.*north, south"):
-        choose_target(str(tmp_path / "nope.bpmn"), [p1, p2], models)
+        choose_target(str(tmp_path / "nope.bpmn"), profiles, models, price=_free)
     bad = tmp_path / "bad.ptml"
     bad.write_text("not xml")
     with pytest.raises(ModelError, match="bad.ptml"):
-        choose_target(str(bad), [p1, p2], models)
+        choose_target(str(bad), profiles, models, price=_free)
 
 
-def test_choose_target_auto():
-    profs = [
-        make_profile([("A,B,C,D", 8)], unit="u1"),
-        make_profile([("A,B,C,D", 6), ("A,B,D", 1)], unit="u2"),
-        make_profile([("A,C,B,D", 5)], unit="u3"),
-    ]
-    models = [pm.discover_model(p) for p in profs]
-    t = choose_target("auto", profs, models, families_medoids=["u2"])
-    assert t.kind in {"unit", "pooled"}
-    assert t.reason.startswith("auto: ") and "total deviation occurrences" in t.reason
-    # the default proxy is the total of occurrences; a custom cost plugs in
-    seen = []
-
-    def cost(unit_changes):
-        seen.append(sorted(unit_changes))
-        return 0.0 if not unit_changes["u3"] else 1.0 + occurrence_cost(unit_changes)
-
-    t = choose_target("auto", profs, models, cost_fn=cost)
-    assert seen and all(s == ["u1", "u2", "u3"] for s in seen)
-    assert t.name == "u3" and "£" in t.reason
-
-
-def test_auto_precision_guard_excludes_flower_candidates():
-    from divergence.harmonise import df_precision
-
-    std = [("A,B,C,D", 6), ("A,B,D", 1)]
-    profs = [make_profile(std, unit=u) for u in ("u1", "u2", "u3")]
-    profs.append(make_profile([("A,B,C,D", 2), ("A,C,B,D", 1)], unit="wild"))
-    models = [pm.discover_model(p) for p in profs]
-    flower = _flower(models[0])
-    models[3] = flower
-    assert df_precision(flower, profs) < 0.5 <= df_precision(models[0], profs)
-    t = choose_target("auto", profs, models)
-    assert t.name != "wild" and "excluded wild" in t.reason and "covering" in t.reason
-
-
-def _flower(like):
+def test_log_move_of_a_step_the_model_has_is_a_move_not_a_drop():
+    """C is optional in the model; done before B it is out of place, not an extra step to drop."""
     pm4py = pm._pm4py()
     from pm4py.objects.process_tree.utils.generic import parse
 
-    tree = parse("*( tau, X( 'A', 'B', 'C', 'D' ) )")
+    tree = parse("->( 'A', 'B', X( 'C', tau ), 'D' )")
     net, im, fm = pm4py.convert_to_petri_net(tree)
-    return pm._model(net, im, fm, name="wild", kind="discovered", source="flower", tree=tree)
+    model = pm._model(net, im, fm, name="opt", kind="file", source="tree", tree=tree)
+    t = Target("model", "opt", "test", model)
+    p = make_profile([("A,C,B,D", 3), ("A,X,B,D", 2)], resources=RES)
+    assert kinds(change_items(p, align_unit(p, t))) == [("move", ("C",), 3, 3, 1), ("drop", ("X",), 2, 2, 1)]
+
+
+def _free(profile, items, target):
+    from divergence.costs import load_cost_model, price_unit
+
+    return price_unit(profile, items, load_cost_model())

@@ -244,12 +244,12 @@ def _matrices_table(pr: ProcessResult) -> str:
 
 def _cost_table(pr: ProcessResult) -> str:
     rows = []
-    order = pr.waves.sort_values(["wave", "unit"])["unit"].tolist()
+    order = pr.waves.sort_values(["wave", "unit"])["unit"].tolist() + list(pr.excluded)
     wave_of = dict(zip(pr.waves["unit"], pr.waves["wave"]))
     for u in order:
         c = pr.costs[u]
         rows.append(
-            f"<tr><td>{e(u)}</td><td>{e(pr.family_of[u])}</td><td class=num>{int(wave_of[u])}</td>"
+            f"<tr><td>{e(u)}</td><td>{e(pr.family_of.get(u, '—'))}</td><td class=num>{_num(wave_of.get(u), '{:.0f}')}</td>"
             f"<td class=num>{pr.alignments[u].fitness:.2f}</td>"
             f"<td class=num>{money(c.cost_gbp['central'])} <span class=mute>({money(c.cost_gbp['low'])}–{money(c.cost_gbp['high'])})</span></td>"
             f"<td class=num>{c.effort_days['central']:,.0f}</td>"
@@ -269,7 +269,9 @@ def _unit_card(pr: ProcessResult, u: str, graphs: dict[str, Path], min_cases: in
     raw = pr.profiles[u]
     c = pr.costs[u]
     low = ' <span class="pill warn">low evidence</span>' if raw.low_evidence else ""
-    out = [f'<details class="card" id="u-{e(pr.process)}-{e(u)}"><summary>{e(u)} <span class=pill>{e(pr.family_of[u])}</span>{low} '
+    if u in pr.excluded:
+        low += ' <span class="pill warn">too few cases: no family, wave or target role</span>'
+    out = [f'<details class="card" id="u-{e(pr.process)}-{e(u)}"><summary>{e(u)} <span class=pill>{e(pr.family_of.get(u, "—"))}</span>{low} '
            f'<span class=mute>· {raw.cases:,} cases · fitness to target {pr.alignments[u].fitness:.2f} · '
            f'{money(c.cost_gbp["central"])}</span></summary>']
     out.append(
@@ -307,15 +309,34 @@ def _unit_card(pr: ProcessResult, u: str, graphs: dict[str, Path], min_cases: in
             f"<tr><td><span class='pill k-{e(r['kind'])}'>{e(r['kind'])}</span></td>"
             f"<td>{e(r['activities'] if isinstance(r['activities'], str) else ' → '.join(r['activities']))}</td>"
             f"<td class=num>{int(r['cases']):,}</td><td class=num>{r['share']:.1%}</td>"
-            f"<td class=num>{int(r['staff'])}</td><td class=num>{money(r['cost_gbp'])}</td></tr>"
+            f"<td class=num>{int(r['staff'])}</td><td class=num>{money(r['cost_gbp'])}</td>"
+            f"<td class=num title=\"{e(r['evidence'])}\">{_num(r['q_value'], '{:.1g}')}</td></tr>"
             for r in items.to_dict("records")
         )
         out.append(
             "<h4>Change backlog</h4><table><tr><th>kind</th><th>activities</th><th class=num>cases</th>"
-            f"<th class=num>share</th><th class=num>staff</th><th class=num>cost</th></tr>{brows}</table>"
+            "<th class=num>share</th><th class=num>staff</th><th class=num>cost</th>"
+            f"<th class=num>q-value</th></tr>{brows}</table>"
+            "<p class=mute>q-value: the chance-adjusted significance of the difference from the target "
+            "(Benjamini–Hochberg over all items of the process); hover for the test.</p>"
         )
+    elif pr.target.kind == "unit" and pr.target.name == u:
+        out.append("<p class=mute>This unit is the target: it runs the target process by definition.</p>")
     else:
         out.append("<p class=mute>No change needed: this unit already runs the target process.</p>")
+    exc = [it for it in pr.exceptions.get(u, []) if it.cases >= min_cases]
+    if exc:
+        erows = "".join(
+            f"<tr><td>{e(it.kind)}</td><td>{e(' → '.join(it.activities))}</td><td class=num>{it.cases:,}</td>"
+            f"<td class=num>{it.share:.1%}</td><td>{e(it.note)}</td></tr>"
+            for it in exc[:30]
+        )
+        more = f"<p class=mute>… and {len(exc) - 30} more in change_exceptions.csv.</p>" if len(exc) > 30 else ""
+        out.append(
+            f"<details><summary>Exceptions: {len(exc)} difference(s) listed but not priced</summary>"
+            "<table><tr><th>kind</th><th>activities</th><th class=num>cases</th><th class=num>share</th>"
+            f"<th>why not priced</th></tr>{erows}</table>{more}</details>"
+        )
     out.append("</details>")
     return "\n".join(out)
 
@@ -332,7 +353,12 @@ on the other's discovered model (averaged both ways); <i>performance</i>, a norm
 throughput-time distributions. <i>Combined</i> is their weighted mix and drives the families.</p>
 <p><b>Families</b>: average-linkage clustering of the combined divergence; the number of families is chosen by
 silhouette unless given; stability is the share of bootstrap resamples of cases in which a family's members stay together.</p>
-<p><b>Harmonisation</b>: each unit's unique variants are aligned to the target; deviations become change items:</p>
+<p><b>Harmonisation</b>: when the target is a unit (or the behaviour most units share), each unit's variants are
+transported at least edit cost onto the variants the target really runs (a unit may run each target variant up to
+twice as often as the target: case mix), and each transported pair is split into edits; against a model file each
+variant is aligned to the model. The edits become change items, each tested against the target (Fisher exact test
+on the share of cases showing it, Benjamini–Hochberg over all items); items that are not significant, or in under
+the minimum share of cases, are listed as exceptions and not priced:</p>
 <ul>{kinds}</ul>
 <p><b>Cost model</b>: one-off cost = redesign effort per change item + retraining of the staff affected + a per-unit
 migration overhead; the annual effect comes from the change in work per case. Low, central and high figures use the

@@ -45,8 +45,9 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             "events": prof.events,
             "variants": int(len(prof.variants)),
             "activities": int(len(prof.activities)),
-            "family": family_of[u],
+            "family": family_of.get(u),
             "low_evidence": bool(prof.low_evidence),
+            "excluded": u in pr.excluded,
             "top10_variant_coverage": prof.top_variant_coverage(10),
             "period": {"first": prof.first.isoformat(), "last": prof.last.isoformat()},
             "cases_per_year": prof.cases_per_year,
@@ -72,23 +73,43 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
     for u in pr.units:
         c = pr.costs[u]
         items = c.items
+        fit = pr.alignments[u]
         harm[u] = {
-            "fitness_to_target": float(pr.alignments[u].fitness),
+            "fitness_to_target": float(fit.fitness),
+            "method": getattr(fit, "method", "alignment"),
             "cost_gbp": dict(c.cost_gbp),
             "effort_days": dict(c.effort_days),
             "annual_effect_gbp": dict(c.annual_effect_gbp),
             "payback_months": dict(c.payback_months),
-            "wave": int(wave_of[u]),
+            "wave": int(wave_of[u]) if u in wave_of else None,
             "changes": [
                 {
                     "kind": r["kind"],
                     "activities": list(r["activities"]) if not isinstance(r["activities"], str) else r["activities"].split(" → "),
                     "cases": int(r["cases"]),
                     "share": float(r["share"]),
+                    "occurrences": int(r["occurrences"]),
                     "staff": int(r["staff"]),
                     "cost_gbp": float(r["cost_gbp"]),
+                    "annual_effect_gbp": float(r["annual_effect_gbp"]),
+                    "p_value": r["p_value"],
+                    "q_value": r["q_value"],
+                    "evidence": r["evidence"],
                 }
                 for r in items.to_dict("records")
+            ],
+            "exceptions": [
+                {
+                    "kind": it.kind,
+                    "activities": list(it.activities),
+                    "cases": int(it.cases),
+                    "share": float(it.share),
+                    "p_value": it.p_value,
+                    "q_value": it.q_value,
+                    "evidence": it.test,
+                    "note": it.note,
+                }
+                for it in pr.exceptions.get(u, [])
             ],
         }
     min_cases = int(result.options.get("min_cases", 1) or 1)
@@ -109,6 +130,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         "divergence": divergence,
         "families": fams,
         "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},
+        "excluded_units": list(pr.excluded),
         "harmonisation": harm,
         "total_cost_gbp": dict(pr.total_cost.total_cost_gbp),
         "total_effort_days": dict(pr.total_cost.effort_days),

@@ -42,8 +42,8 @@ def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1)
         rows.append(
             {
                 "unit": u,
-                "family": pr.family_of[u],
-                "wave": wave_of[u],
+                "family": pr.family_of.get(u),
+                "wave": wave_of.get(u),
                 "fitness_to_target": pr.alignments[u].fitness,
                 **{f"cost_gbp_{k}": v for k, v in c.cost_gbp.items()},
                 **{f"effort_days_{k}": v for k, v in c.effort_days.items()},
@@ -64,6 +64,24 @@ def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1)
     if "activities" in bl.columns:
         bl["activities"] = bl["activities"].map(lambda a: a if isinstance(a, str) else " → ".join(a))
     out["change_backlog"] = write_csv(bl, folder / "change_backlog.csv")
+    exc = [
+        {
+            "unit": u,
+            "kind": it.kind,
+            "activities": " → ".join(it.activities),
+            "cases": it.cases,
+            "share": it.share,
+            "p_value": it.p_value,
+            "q_value": it.q_value,
+            "evidence": it.test,
+            "note": it.note,
+        }
+        for u in pr.units
+        for it in pr.exceptions.get(u, [])
+        if it.cases >= min_cases
+    ]
+    cols = ["unit", "kind", "activities", "cases", "share", "p_value", "q_value", "evidence", "note"]
+    out["change_exceptions"] = write_csv(pd.DataFrame(exc, columns=cols), folder / "change_exceptions.csv")
     var_rows = []
     for u in pr.units:
         prof = fold_profile(pr.profiles[u], min_cases)
