@@ -95,9 +95,10 @@ class Target:
     name : str
     reason : str
         Why this target: given by the user, or the figures of ``auto``.
-    model : Model
+    model : Model or None
         For ``unit`` and ``pooled``: discovered from the observed behaviour
-        (for export and drawing); for ``model``: the file read.
+        (for export and drawing; None when the caller passed no model for
+        the unit); for ``model``: the file read.
     profile : UnitProfile or None
         The observed behaviour (``unit``, ``pooled``); None for ``model``.
     """
@@ -105,7 +106,7 @@ class Target:
     kind: str
     name: str
     reason: str
-    model: Model
+    model: Model | None
     profile: UnitProfile | None = field(default=None, repr=False)
 
 
@@ -158,7 +159,7 @@ def resolve_target(
     if s == "auto":
         return None
     if s in profiles:
-        return Target("unit", s, f"unit {s} chosen by the user", models[s], profiles[s])
+        return Target("unit", s, f"unit {s} chosen by the user", models.get(s), profiles[s])
     path = Path(s)
     if path.suffix.lower() in MODEL_SUFFIXES and path.is_file():
         model = read_model(path)
