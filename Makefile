@@ -26,7 +26,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m divergence.bench
+	$(BIN)/python -m benchmarks.bench
 
 samples: $(VENV)/.installed
 	$(BIN)/python -m divergence.samples --out sample_logs

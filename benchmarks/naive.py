@@ -7,8 +7,8 @@ an inductive-miner model per unit, token-based-replay fitness of every unit
 against every unit's model, and alignments of every unit to the target (the
 largest unit's model).
 
-Run only by :mod:`divergence.bench` in a child process:
-``python -m divergence.bench_naive DIR STEPFILE``. Before each step it appends
+Run only by :mod:`benchmarks.bench` in a child process:
+``python -m benchmarks.naive DIR STEPFILE``. Before each step it appends
 one line ``<seconds since start>\\t<step>`` to STEPFILE (flushed), so a run
 killed at the wall-time cap still says where it was.
 """

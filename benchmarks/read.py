@@ -1,6 +1,6 @@
 """Time our XES reader against ``pm4py.read_xes``, each run in its own subprocess.
 
-Usage: ``python -m divergence.bench_read [FOLDER]`` (default: the BPIC 2015
+Usage: ``python -m benchmarks.read [FOLDER]`` (default: the BPIC 2015
 logs in ``../shared/data/bpic2015`` relative to the repository). For each
 ``*.xes.gz`` / ``*.xes`` file, prints wall seconds and peak resident memory
 of a fresh Python process reading it with each reader, and the ratio.

@@ -1,4 +1,4 @@
-"""Benchmark of the profile step on each engine: ``python -m divergence.bench_engines``.
+"""Benchmark of the profile step on each engine: ``python -m benchmarks.engines``.
 
 Generates a synthetic log as partitioned Parquet (streamed: one chunk of
 :func:`divergence.samples.large.generate_large` at a time, never the whole
@@ -7,9 +7,9 @@ a fresh subprocess and reports its wall time and peak resident memory.
 
 Examples::
 
-    python -m divergence.bench_engines --events 1500000 --engines pandas,duckdb,spark
-    python -m divergence.bench_engines --events 100000000 --engines duckdb --memory-limit 2GB
-    python -m divergence.bench_engines --events 10000000 --engines spark
+    python -m benchmarks.engines --events 1500000 --engines pandas,duckdb,spark
+    python -m benchmarks.engines --events 100000000 --engines duckdb --memory-limit 2GB
+    python -m benchmarks.engines --events 10000000 --engines spark
 """
 
 from __future__ import annotations
@@ -66,10 +66,12 @@ def write_partitioned(out: str | Path, n_events: int, *, chunk_events: int = _CH
 
 def measure(engine: str, source: str | Path, **options) -> dict:
     """Run :func:`~divergence.engines.aggregate` in a fresh interpreter; wall time and peak RSS."""
-    cmd = [sys.executable, "-m", "divergence.bench_engines", "--run-one", engine, str(source),
+    cmd = [sys.executable, "-m", "benchmarks.engines", "--run-one", engine, str(source),
            "--options", json.dumps(options)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""))
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return {"engine": engine, "error": (proc.stderr.strip().splitlines() or ["failed"])[-1], "process_s": wall}
@@ -102,7 +104,7 @@ def _run_one(engine: str, source: str, options: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m divergence.bench_engines", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.engines", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_500_000, help="events to generate (default 1,500,000)")
     parser.add_argument("--engines", default="pandas,duckdb", help="comma-separated (default pandas,duckdb)")
     parser.add_argument("--dir", default=None, help="where the Parquet parts go (default /tmp/divergence-bench-<events>)")

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python -m divergence.bench                 # the full run (30+ min, naive cap 600 s)
-    python -m divergence.bench --quick         # a smoke run (small sizes, short cap)
-    python -m divergence.bench --sizes 0.1M,0.5M --naive-sizes 10k --naive-cap 300
+    python -m benchmarks.bench                 # the full run (30+ min, naive cap 600 s)
+    python -m benchmarks.bench --quick         # a smoke run (small sizes, short cap)
+    python -m benchmarks.bench --sizes 0.1M,0.5M --naive-sizes 10k --naive-cap 300
 
 In one run on one machine it
 
@@ -13,7 +13,7 @@ In one run on one machine it
    unit in a temporary folder, before any timing, so that "ingest" reads
    files;
 2. at each ``--naive-sizes`` size runs the naive pm4py pipeline
-   (:mod:`divergence.bench_naive`) and our CLI (``divergence analyse DIR
+   (:mod:`benchmarks.naive`) and our CLI (``divergence analyse DIR
    --out OUT --quiet``: ingest, profiles, all measures, families with
    bootstrap stability, harmonisation with costs, report with graphs), each
    in its own process, and prints the ratio; the naive run is killed at
@@ -189,7 +189,7 @@ def run_ours(label: str, data: Path, work: Path, extra: list[str], cap: float | 
 def run_naive(label: str, data: Path, work: Path, cap: float) -> Run:
     stepfile = work / f"steps-{label}.tsv"
     stepfile.unlink(missing_ok=True)
-    r = run_child(label, [sys.executable, "-m", "divergence.bench_naive", str(data), str(stepfile)], cap=cap)
+    r = run_child(label, [sys.executable, "-m", "benchmarks.naive", str(data), str(stepfile)], cap=cap)
     steps = stepfile.read_text().splitlines() if stepfile.exists() else []
     timings = [(float(s.split("\t", 1)[0]), s.split("\t", 1)[1]) for s in steps if "\t" in s]
     r.extra["steps"] = timings
@@ -228,7 +228,7 @@ def fmt_size(n: int) -> str:
 
 def make_data(work: Path, n: int) -> tuple[Path, dict]:
     """Write the synthetic log of ``n`` events; return its folder and facts."""
-    from .samples import generate_large, write_large
+    from divergence.samples import generate_large, write_large
 
     folder = work / f"log-{fmt_size(n)}"
     if not folder.exists():
@@ -326,7 +326,7 @@ def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
     if res.get("naive"):
         L.append("## Against a naive pm4py pipeline\n")
         L.append(
-            "Naive = `divergence/bench_naive.py`: pm4py only (read + `format_dataframe`, per-unit "
+            "Naive = `benchmarks/naive.py`: pm4py only (read + `format_dataframe`, per-unit "
             "`get_variants` and `get_stochastic_language`, `compute_emd` for all unit pairs, "
             "`discover_petri_net_inductive` per unit, `fitness_token_based_replay` for every unit × model, "
             "`conformance_diagnostics_alignments` of every unit to the target model).\n"
@@ -499,8 +499,8 @@ def child_stages(data: str, out: str, stagefile: str, bootstrap: int | None) -> 
         mark(label.split(":", 1)[-1].strip() if ":" in label else label)
 
     mark("import")
-    from .pipeline import analyse
-    from .report import write_outputs
+    from divergence.pipeline import analyse
+    from divergence.report import write_outputs
 
     mark("analyse (start)")
     kw = {} if bootstrap is None else {"bootstrap": bootstrap}
@@ -515,7 +515,7 @@ def stages_ours(data: Path, work: Path, bootstrap: int | None, cap: float | None
     stagefile = work / "stages.tsv"
     stagefile.unlink(missing_ok=True)
     out = work / "out-stages"
-    code = "import sys; from divergence.bench import child_stages; child_stages(sys.argv[1], sys.argv[2], sys.argv[3], None if sys.argv[4] == '-' else int(sys.argv[4]))"
+    code = "import sys; from benchmarks.bench import child_stages; child_stages(sys.argv[1], sys.argv[2], sys.argv[3], None if sys.argv[4] == '-' else int(sys.argv[4]))"
     r = run_child("stages", [sys.executable, "-c", code, str(data), str(out), str(stagefile), "-" if bootstrap is None else str(bootstrap)], cap=cap)
     shutil.rmtree(out, ignore_errors=True)
     rows = [line.split("\t", 1) for line in stagefile.read_text().splitlines()] if stagefile.exists() else []
@@ -529,7 +529,7 @@ def stages_ours(data: Path, work: Path, bootstrap: int | None, cap: float | None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m divergence.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help=f"smoke run: sizes {QUICK_SIZES}, naive {QUICK_NAIVE}, naive cap 120 s")
     p.add_argument("--sizes", help=f"our scaling sizes, comma separated (default {FULL_SIZES})")
     p.add_argument("--naive-sizes", help=f"sizes for the naive comparison (default {FULL_NAIVE}; '' = none)")
@@ -547,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = "python -m divergence.bench" + ("" if argv is None and len(sys.argv) <= 1 else " " + shlex.join(sys.argv[1:] if argv is None else argv))
+    command = "python -m benchmarks.bench" + ("" if argv is None and len(sys.argv) <= 1 else " " + shlex.join(sys.argv[1:] if argv is None else argv))
     sizes_text = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else FULL_SIZES)
     sizes = [parse_size(s) for s in sizes_text.split(",") if s.strip()]
     naive_text = args.naive_sizes if args.naive_sizes is not None else (QUICK_NAIVE if args.quick else FULL_NAIVE)
