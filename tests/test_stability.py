@@ -1,0 +1,94 @@
+"""Tests of divergence.stability: the bootstrap's number of families, chosen and runner-up groupings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from divergence.families import _redraw, bootstrap_stability, find_families
+from divergence.measures import compute_measures
+from divergence.stability import FamilyStability, bootstrap_families, grouping_of
+from tinylogs import make_profiles
+
+
+def _language(profiles):
+    return compute_measures(profiles, names=["language"]).matrices["language"]
+
+
+def _swing():
+    """a, b run AB; x, y run XY; c runs AB twice and XY once, so it sides with a and b.
+
+    A resample of c's three cases keeps it with a and b when at least two
+    are AB (probability 20/27); otherwise it moves to x and y.
+    """
+    ps = make_profiles({"a": [("AB", 3)], "b": [("AB", 3)], "c": [("AB", 2), ("XY", 1)], "x": [("XY", 3)], "y": [("XY", 3)]})
+    fam = find_families(_language(ps), [p.unit for p in ps])
+    return ps, fam
+
+
+def _c_sides_with_ab(ps, fam, n, seed):
+    """Replay the bootstrap's draws: per resample, whether c kept at least two AB cases."""
+    by = {p.unit: p for p in ps}
+    out = []
+    for ss in np.random.SeedSequence(seed).spawn(n):
+        rng = np.random.default_rng(ss)
+        for u in fam.units:  # each unit's variants, then its durations
+            v = _redraw(by[u].variants["cases"].to_numpy(dtype=float), rng)
+            _redraw(by[u].durations["cases"].to_numpy(dtype=float), rng)
+            if u == "c":
+                ab = int(v[[tuple(x) == ("A", "B") for x in by[u].variants["variant"]]].sum())
+        out.append(ab >= 2)
+    return out
+
+
+def test_swing_unit_gives_the_chosen_grouping_as_often_as_it_stays():
+    ps, fam = _swing()
+    assert grouping_of(fam.members) == (("a", "b", "c"), ("x", "y"))
+    n, seed = 40, 3
+    stays = _c_sides_with_ab(ps, fam, n, seed)
+    share = sum(stays) / n
+    assert 0.0 < share < 1.0  # the draws really move c
+    fs = bootstrap_families(ps, _language, fam, n=n, seed=seed, workers=1)
+    assert isinstance(fs, FamilyStability) and fs.n_resamples == n
+    assert fs.family_counts == {2: 1.0}
+    assert fs.chosen == (("a", "b", "c"), ("x", "y"))
+    assert fs.chosen_share == share
+    assert fs.runner_up == (("c", "x", "y"), ("a", "b"))
+    assert fs.runner_up_share == 1.0 - share
+    # each family reappears exactly when c stays: it is part of F1, and F2 = {x, y} only without c
+    assert fs.per_family == {"F1": share, "F2": share}
+    assert bootstrap_stability(ps, _language, fam, n=n, seed=seed, workers=1) == fs.per_family
+    assert fs.tentative_families == (tuple(fs.per_family) if share < 0.5 else ())
+    # the same with the resamples split over forked workers
+    assert bootstrap_families(ps, _language, fam, n=n, seed=seed, workers=2) == fs
+
+
+def test_tentative_below_one_half_and_runner_up_from_the_resamples():
+    # c half AB, half XY over 2 cases: at distance 1/2 from both sides, and
+    # a resample puts it on one side or the other
+    ps = make_profiles({"a": [("AB", 4)], "b": [("AB", 4)], "c": [("AB", 1), ("XY", 1)], "x": [("XY", 4)], "y": [("XY", 4)]})
+    fam = find_families(_language(ps), [p.unit for p in ps])
+    fs = bootstrap_families(ps, _language, fam, n=30, seed=0, workers=1)
+    # the observed grouping needs c exactly in the middle: only the 1 AB + 1
+    # XY draws (about half) give it back; the rest side c with one pair
+    assert sum(fs.family_counts.values()) == pytest.approx(1.0)
+    assert fs.chosen_share < 1.0 and fs.runner_up is not None
+    assert fs.runner_up != fs.chosen and fs.runner_up_share > 0.0
+    for f in fam.members:
+        assert fs.tentative(f) == (fs.per_family[f] < 0.5)
+
+
+def test_well_separated_families_always_come_back_with_no_runner_up():
+    ps = make_profiles({"a": [("ABC", 5)], "b": [("ABC", 4)], "x": [("XYZ", 5)], "y": [("XYZ", 6)]})
+    fam = find_families(_language(ps), [p.unit for p in ps])
+    fs = bootstrap_families(ps, _language, fam, n=12, seed=1, workers=1)
+    assert fs.family_counts == {2: 1.0}
+    assert fs.chosen_share == 1.0 and fs.runner_up is None and fs.runner_up_share == 0.0
+    assert fs.per_family == {"F1": 1.0, "F2": 1.0} and fs.tentative_families == ()
+
+
+def test_a_given_number_of_families_is_kept_in_the_resamples():
+    ps, _ = _swing()
+    fam = find_families(_language(ps), [p.unit for p in ps], n_families=3)
+    fs = bootstrap_families(ps, _language, fam, n=10, seed=2, workers=1)
+    assert fs.family_counts == {3: 1.0}
