@@ -26,8 +26,8 @@ def _swing():
     return ps, fam
 
 
-def _c_sides_with_ab(ps, fam, n, seed):
-    """Replay the bootstrap's draws: per resample, whether c kept at least two AB cases."""
+def _c_ab_cases(ps, fam, n, seed):
+    """Replay the bootstrap's draws: per resample, how many of c's cases are AB."""
     by = {p.unit: p for p in ps}
     out = []
     for ss in np.random.SeedSequence(seed).spawn(n):
@@ -37,7 +37,7 @@ def _c_sides_with_ab(ps, fam, n, seed):
             _redraw(by[u].durations["cases"].to_numpy(dtype=float), rng)
             if u == "c":
                 ab = int(v[[tuple(x) == ("A", "B") for x in by[u].variants["variant"]]].sum())
-        out.append(ab >= 2)
+        out.append(ab)
     return out
 
 
@@ -45,7 +45,7 @@ def test_swing_unit_gives_the_chosen_grouping_as_often_as_it_stays():
     ps, fam = _swing()
     assert grouping_of(fam.members) == (("a", "b", "c"), ("x", "y"))
     n, seed = 40, 3
-    stays = _c_sides_with_ab(ps, fam, n, seed)
+    stays = [ab >= 2 for ab in _c_ab_cases(ps, fam, n, seed)]
     share = sum(stays) / n
     assert 0.0 < share < 1.0  # the draws really move c
     fs = bootstrap_families(ps, _language, fam, n=n, seed=seed, workers=1)
@@ -64,18 +64,29 @@ def test_swing_unit_gives_the_chosen_grouping_as_often_as_it_stays():
 
 
 def test_tentative_below_one_half_and_runner_up_from_the_resamples():
-    # c half AB, half XY over 2 cases: at distance 1/2 from both sides, and
-    # a resample puts it on one side or the other
+    # c half AB, half XY over 2 cases: at distance 1/2 from both pairs, its
+    # own family. A resample keeps that only with 1 AB + 1 XY; 2 AB sides it
+    # with a and b, 0 AB with x and y
     ps = make_profiles({"a": [("AB", 4)], "b": [("AB", 4)], "c": [("AB", 1), ("XY", 1)], "x": [("XY", 4)], "y": [("XY", 4)]})
     fam = find_families(_language(ps), [p.unit for p in ps])
-    fs = bootstrap_families(ps, _language, fam, n=30, seed=0, workers=1)
-    # the observed grouping needs c exactly in the middle: only the 1 AB + 1
-    # XY draws (about half) give it back; the rest side c with one pair
-    assert sum(fs.family_counts.values()) == pytest.approx(1.0)
-    assert fs.chosen_share < 1.0 and fs.runner_up is not None
-    assert fs.runner_up != fs.chosen and fs.runner_up_share > 0.0
-    for f in fam.members:
-        assert fs.tentative(f) == (fs.per_family[f] < 0.5)
+    assert grouping_of(fam.members) == (("a", "b"), ("x", "y"), ("c",))
+    n, seed = 30, 0
+    ab = _c_ab_cases(ps, fam, n, seed)
+    share = {k: ab.count(k) / n for k in (0, 1, 2)}
+    fs = bootstrap_families(ps, _language, fam, n=n, seed=seed, workers=1)
+    assert fs.family_counts == {2: share[0] + share[2], 3: share[1]}
+    assert fs.chosen_share == share[1]
+    with_ab, with_xy = (("a", "b", "c"), ("x", "y")), (("c", "x", "y"), ("a", "b"))
+    assert share[0] != share[2]  # no tie between the other two groupings
+    if share[2] > share[0]:
+        assert (fs.runner_up, fs.runner_up_share) == (with_ab, share[2])
+    else:
+        assert (fs.runner_up, fs.runner_up_share) == (with_xy, share[0])
+    # c alone reappears only when the resample keeps it in the middle
+    assert fs.per_family["F3"] == share[1]
+    assert fs.tentative("F3") == (share[1] < 0.5)
+    assert (fs.per_family, fs.family_counts, fs.chosen_share, fs.runner_up_share) == (
+        {"F1": 0.7, "F2": 0.5, "F3": 0.5}, {2: 0.5, 3: 0.5}, 0.5, 0.3)  # seed 0, pinned
 
 
 def test_well_separated_families_always_come_back_with_no_runner_up():
