@@ -103,3 +103,76 @@ def test_a_given_number_of_families_is_kept_in_the_resamples():
     fam = find_families(_language(ps), [p.unit for p in ps], n_families=3)
     fs = bootstrap_families(ps, _language, fam, n=10, seed=2, workers=1)
     assert fs.family_counts == {3: 1.0}
+
+
+# ------------------------------------------------------------------ summary.json and report.html
+
+
+def _events(spec):
+    import pandas as pd
+
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = []
+    for unit, variants in spec.items():
+        n = 0
+        for var, count in variants:
+            for _ in range(count):
+                for i, act in enumerate(var):
+                    rows.append({"process": "P", "unit": unit, "case": f"{unit}-{n}", "activity": act,
+                                 "timestamp": t0 + pd.Timedelta(hours=i * (1 + n % 3)), "resource": "r"})
+                n += 1
+    return pd.DataFrame(rows)
+
+
+def test_summary_and_report_carry_the_bootstrap_and_a_caveat(tmp_path):
+    import json
+    import warnings
+
+    from divergence.pipeline import analyse_events
+    from divergence.report import write_outputs
+    from divergence.report.html import _stability_caveat
+
+    ev = _events({"a": [("ABC", 6)], "b": [("ABC", 6)], "c": [("ABC", 3), ("XYZ", 3)], "x": [("XYZ", 6)], "y": [("XYZ", 6)]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyse_events(ev, bootstrap=20, seed=0)
+    pr = res["P"]
+    fs = pr.family_bootstrap
+    assert isinstance(fs, FamilyStability) and fs.n_resamples == 20
+    assert pr.stability == fs.per_family
+    # c, half ABC and half XYZ, is its own family; resampled, it often sides with a pair
+    assert grouping_of(pr.families.members) == (("a", "b"), ("x", "y"), ("c",))
+    assert fs.chosen_share < 0.5 and fs.runner_up is not None
+    write_outputs(res, tmp_path, graphs=False, generated_at="2024-01-01T00:00:00Z")
+    s = json.loads((tmp_path / "summary.json").read_text())["processes"]["P"]
+    assert s["bootstrap_resamples"] == 20
+    assert s["family_count_distribution"] == {str(k): v for k, v in fs.family_counts.items()}
+    assert sum(s["family_count_distribution"].values()) == pytest.approx(1.0)
+    assert s["chosen_grouping_share"] == fs.chosen_share
+    assert s["runner_up_grouping"] == [list(g) for g in fs.runner_up]
+    assert s["runner_up_grouping_share"] == fs.runner_up_share
+    for f, fam in s["families"].items():
+        assert fam["tentative"] is (fam["stability"] < 0.5)
+    html = (tmp_path / "report.html").read_text()
+    caveat = _stability_caveat(pr)
+    assert caveat and caveat in html
+    assert "came back in " + f"{fs.chosen_share:.0%}" in caveat
+    assert "{" + ", ".join(fs.runner_up[0]) + "}" in caveat
+
+
+def test_caveat_names_tentative_families_and_is_absent_when_stable():
+    from types import SimpleNamespace
+
+    from divergence.report.html import _stability_caveat, _tentative_pill
+
+    weak = FamilyStability(10, {"F1": 0.9, "F2": 0.4}, {2: 0.6, 3: 0.4}, (("a", "b"), ("c",)), 0.6,
+                           (("a",), ("b",), ("c",)), 0.4)
+    pr = SimpleNamespace(process="P", family_bootstrap=weak, stability=weak.per_family)
+    text = _stability_caveat(pr)
+    assert "Tentative families: F2 (0.40)." in text
+    assert "came back in 60% of them (2 families in 60%, 3 families in 40%)" in text
+    assert "in 40% of the resamples, is {a}; {b}; {c}." in text
+    assert _tentative_pill(pr, "F2") and not _tentative_pill(pr, "F1")
+    firm = FamilyStability(10, {"F1": 1.0}, {1: 1.0}, (("a", "b"),), 1.0, None, 0.0)
+    assert _stability_caveat(SimpleNamespace(process="P", family_bootstrap=firm, stability=firm.per_family)) == ""
+    assert _stability_caveat(SimpleNamespace(process="P", family_bootstrap=None, stability={})) == ""

@@ -236,24 +236,29 @@ def _tentative_pill(pr: ProcessResult, family: str) -> str:
 
 
 def _stability_caveat(pr: ProcessResult) -> str:
-    """A caveat under the families table when a family reappears in under half the bootstrap resamples."""
+    """A caveat under the families table when a family, or the grouping as a whole, comes back in under half the resamples."""
+    from ..stability import TENTATIVE_BELOW
+
     fb = pr.family_bootstrap
-    if fb is None or not fb.tentative_families:
+    if fb is None or not (fb.tentative_families or fb.chosen_share < TENTATIVE_BELOW):
         return ""
-    weak = ", ".join(f"{e(f)} ({pr.stability[f]:.2f})" for f in fb.tentative_families)
+    if fb.tentative_families:
+        weak = ", ".join(f"{e(f)} ({pr.stability[f]:.2f})" for f in fb.tentative_families)
+        head = f"<b>Tentative families: {weak}.</b> "
+    else:
+        head = "<b>Tentative grouping.</b> "
     counts = ", ".join(f"{k} families in {v:.0%}" for k, v in fb.family_counts.items())
     runner = (
-        " The most frequent other grouping, in "
-        f"{fb.runner_up_share:.0%} of the resamples, is "
+        f" The most frequent other grouping, in {fb.runner_up_share:.0%} of the resamples, is "
         + "; ".join("{" + ", ".join(e(u) for u in g) + "}" for g in fb.runner_up) + "."
         if fb.runner_up is not None else ""
     )
     return (
-        f'<p class="card warn"><b>Tentative families: {weak}.</b> Stability is the share of {fb.n_resamples} bootstrap '
-        "resamples of each unit's cases in which a family's members form a family again; below 0.5 the family "
-        "depends on which cases happened to be logged, so treat its membership, and the waves and costs grouped by "
-        f"it, as provisional. Chosen afresh on each resample, the grouping above came back in {fb.chosen_share:.0%} "
-        f"of them ({counts}).{runner}</p>"
+        f'<p class="card warn" id="tentative-{e(pr.process)}">{head}Stability is the share of {fb.n_resamples} '
+        "bootstrap resamples of each unit's cases in which a family's members form a family again; below 0.5 a "
+        "family depends on which cases happened to be logged, so treat its membership, and the waves and costs "
+        f"grouped by it, as provisional. Chosen afresh on each resample, the grouping above came back in "
+        f"{fb.chosen_share:.0%} of them ({counts}).{runner}</p>"
     )
 
 
