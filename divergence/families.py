@@ -3,7 +3,8 @@
 :func:`find_families` clusters units on a divergence matrix (average-linkage
 agglomerative clustering) and chooses the number of families;
 :func:`bootstrap_stability` measures how reliably each family reappears when
-every unit's cases are resampled.
+every unit's cases are resampled (:mod:`divergence.stability` has the whole
+bootstrap: the number of families and the groupings it finds).
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ from scipy.cluster.hierarchy import cut_tree, leaves_list, linkage
 from scipy.spatial.distance import squareform
 
 from .errors import OptionError
-from .parallel import fork_map
 from .profile import UnitProfile
-
-#: Resamples from which the bootstrap runs in forked workers (a pool costs ~0.1 s).
-_PARALLEL_MIN_RESAMPLES = 8
 
 __all__ = [
     "Families",
@@ -263,9 +260,8 @@ def bootstrap_stability(
     seed : int, default 0
         Seed of the numpy Generator: equal seeds give equal results.
     workers : int, optional
-        Processes to split the resamples over (default: the cores, from
-        :data:`_PARALLEL_MIN_RESAMPLES` resamples on); the shares do not
-        depend on it.
+        Processes to split the resamples over (default: the cores, from 8
+        resamples on); the shares do not depend on it.
 
     Returns
     -------
@@ -274,46 +270,16 @@ def bootstrap_stability(
 
     Notes
     -----
-    n calls of ``distance_fn`` plus n clusterings: O(n·(cost of the
-    distance + N²)). From :data:`_PARALLEL_MIN_RESAMPLES` resamples on they
-    are split over the cores (:func:`divergence.parallel.fork_map`); each
-    resample has its own seed (``SeedSequence(seed).spawn(n)``), so the
-    result does not depend on the number of workers.
+    The ``per_family`` part of :func:`divergence.stability.bootstrap_families`,
+    which also tells how often the automatic rule picks the same grouping.
+    n calls of ``distance_fn`` plus 2n clusterings, split over the cores
+    from 8 resamples on; each resample has its own seed
+    (``SeedSequence(seed).spawn(n)``), so the result does not depend on the
+    number of workers.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise OptionError(f"bootstrap resamples must be a positive integer, got {n!r}")
-    by_unit = {p.unit: p for p in profiles}
-    missing = [u for u in families.units if u not in by_unit]
-    if missing:
-        raise OptionError(f"no profile for unit(s) {', '.join(missing)}")
-    ordered = [by_unit[u] for u in families.units]
-    seeds = np.random.SeedSequence(seed).spawn(n)
-    k = families.n_families
+    from .stability import bootstrap_families
 
-    fast = getattr(distance_fn, "combined_from_counts", None)
-    if fast is not None and list(getattr(distance_fn, "units", [])) == list(families.units):
-        observed = [(p.variants["cases"].to_numpy(dtype=float), p.durations["cases"].to_numpy(dtype=float)) for p in ordered]
-    else:
-        fast = None
-
-    def replicate(r: int) -> set[frozenset]:
-        rng = np.random.default_rng(seeds[r])
-        if fast is not None:
-            # the same draws as _resample, kept as count vectors
-            draws = [(_redraw(vc, rng), _redraw(dc, rng)) for vc, dc in observed]
-            d = np.asarray(fast([v for v, _ in draws], [dd for _, dd in draws]), dtype=float)
-        else:
-            d = np.asarray(distance_fn([_resample(p, rng) for p in ordered]), dtype=float)
-        again = find_families(d, families.units, n_families=k)
-        return {frozenset(m) for m in again.members.values()}
-
-    # replicates are independent, each with its own seed: the same shares
-    # whether they run here or split over forked workers
-    if workers is None:
-        workers = None if n >= _PARALLEL_MIN_RESAMPLES else 1
-    found = fork_map(replicate, n, workers=workers)
-    target = {f: frozenset(m) for f, m in families.members.items()}
-    return {f: sum(mem in fr for fr in found) / n for f, mem in target.items()}
+    return bootstrap_families(profiles, distance_fn, families, n=n, seed=seed, workers=workers).per_family
 
 
 # ----------------------------------------------------------------- helpers

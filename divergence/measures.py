@@ -15,31 +15,30 @@ on resampled profiles (see :func:`divergence.families.bootstrap_stability`).
 =============  ==============================================================
 ``language``   earth mover's distance between the stochastic languages
                (variant -> share of cases), normalised Levenshtein ground
-               distance; equal to :func:`pm4py.compute_emd`
+               distance; equal to :func:`pm4py.compute_emd`; exact for
+               every pair up to :data:`LANGUAGE_MAX_CELLS` ground distances
 ``flow``       Jensen-Shannon distance (base 2) between directly-follows edge
                frequencies, with artificial start ``▶`` and end ``■`` edges
 ``activities`` weighted Jaccard distance between the shares of cases that
                contain each activity
 ``performance`` Wasserstein-1 distance between throughput-time distributions
-               on the log1p(seconds) scale, divided by the pooled range
+               on the log10(1 + seconds) scale, divided by
+               :data:`PERFORMANCE_SCALE` (one decade) and capped at 1
 =============  ==============================================================
 """
 
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import cdist
 from scipy.special import rel_entr
 
-from . import parallel
-from .errors import DivergenceWarning, OptionError
+from . import language as _language
+from .errors import OptionError
 from .profile import UnitProfile
 
 __all__ = [
@@ -55,7 +54,18 @@ __all__ = [
     "performance",
     "START",
     "END",
+    "PERFORMANCE_SCALE",
+    "LANGUAGE_MAX_CELLS",
+    "log_duration",
 ]
+
+#: Most cells of one pair's language cost matrix solved exactly (see :func:`language`).
+LANGUAGE_MAX_CELLS = _language.LANGUAGE_MAX_CELLS
+
+#: The ``performance`` measure's scale, in decades of throughput time on the
+#: log10(1 + seconds) scale: a whole distribution shifted by this much (10×
+#: slower) scores 1; a 3× gap scores log10(3) ≈ 0.48, a 2× gap ≈ 0.30.
+PERFORMANCE_SCALE = 1.0
 
 #: Artificial start and end activities of the ``flow`` measure's edges.
 START = "▶"
@@ -95,7 +105,8 @@ class MeasureResult:
     details : dict
         Measure name -> dict of facts about the computation, e.g. for
         ``language``: ``coverage`` (unit -> share of cases kept),
-        ``variants_used`` (unit -> variants kept) and ``warnings``.
+        ``variants_used`` (unit -> variants kept), ``capped_pairs`` and
+        ``warnings``.
     """
 
     units: tuple[str, ...]
@@ -139,7 +150,8 @@ def compute_measures(
         Measures to compute, default all of :data:`MEASURES`.
     **opts
         Options passed to the measures that accept them (e.g.
-        ``max_variants=`` and ``coverage=`` of :func:`language`).
+        ``max_cells=`` and ``coverage=`` of :func:`language`, ``scale=`` of
+        :func:`performance`).
 
     Returns
     -------
@@ -228,118 +240,8 @@ def combine(
     return _finish(out)
 
 
-@register("language")
-def language(
-    profiles: Sequence[UnitProfile],
-    *,
-    max_variants: int = 500,
-    coverage: float = 1.0,
-    merge_tail: bool = True,
-    n_jobs: int = -1,
-    details: dict | None = None,
-) -> np.ndarray:
-    """Earth mover's distance between the units' stochastic languages.
-
-    A unit's stochastic language maps each variant to its share of the unit's
-    cases. The distance between two languages is the least total
-    probability mass × ground distance needed to move one onto the other
-    (Leemans et al., "Earth movers' stochastic conformance checking", 2019),
-    with ground distance the Levenshtein distance between activity sequences
-    divided by the longer length, exactly as :func:`pm4py.compute_emd`. The
-    two empty sequences are at distance 0 (pm4py fails on them).
-
-    Parameters
-    ----------
-    profiles : sequence of UnitProfile
-    max_variants : int, default 500
-        Most variants compared exactly per unit (the most frequent ones).
-        500 keeps a 10-unit comparison within seconds; the coverage used is
-        reported in ``details`` and warned about.
-    coverage : float, default 1.0
-        Keep the most frequent variants covering at least this share of a
-        unit's cases (then at most ``max_variants``).
-    merge_tail : bool, default True
-        Move the cases of the variants beyond the kept ones to their nearest
-        kept variant (same ground distance), so the distribution keeps all
-        its mass; with ``False`` they are dropped and the kept shares
-        renormalised.
-    n_jobs : int, default -1
-        Processes for the transport solves (-1: all available cores). Used
-        only when the work is large (over about 4·10⁷ ground distances in
-        all), on systems that can fork and from a single-threaded caller;
-        otherwise the solves run in this process.
-    details : dict, optional
-        Filled with ``coverage`` and ``variants_used`` (unit -> value) and
-        ``warnings`` (list of str, e.g. a transport solve that was stopped
-        before optimality) and ``processes`` (how many ran the solves).
-
-    Returns
-    -------
-    ndarray
-        Symmetric N×N matrix in [0, 1].
-
-    Notes
-    -----
-    Per pair with n and m kept variants: the ground distances take
-    O(n·m·L) (bit-parallel Levenshtein in rapidfuzz, on all cores), the
-    exact transport (network simplex, POT) about O(n·m·(n + m)) in the worst
-    case; 3000 × 3000 takes 3-5 seconds, so 10 such units (45 pairs) take
-    about 1-2 minutes on two cores. Activities are integer-coded once and
-    variants become strings of one character per activity.
-    """
-    if not isinstance(max_variants, (int, np.integer)) or max_variants < 1:
-        raise OptionError(f"max_variants must be a positive integer, got {max_variants!r}")
-    if not 0.0 < coverage <= 1.0:
-        raise OptionError(f"coverage must be in (0, 1], got {coverage!r}")
-    book = _codebook(profiles)
-    langs: list[tuple[list[str], np.ndarray]] = []
-    info = {"coverage": {}, "variants_used": {}, "warnings": []}
-    for p in profiles:
-        cases = p.variants["cases"].to_numpy(dtype=float)
-        keep = cases > 0
-        variants = [v for v, k in zip(p.variants["variant"], keep) if k]
-        cases = cases[keep]
-        order = np.lexsort((np.arange(len(cases)), -cases))  # by cases desc, stable
-        cases = cases[order]
-        total = cases.sum()
-        k = int(np.searchsorted(np.cumsum(cases) / total, coverage - 1e-12)) + 1
-        k = min(k, int(max_variants), len(cases))
-        kept = cases[:k].copy()
-        strings = [_encode(variants[i], book) for i in order[:k]]
-        covered = float(kept.sum() / total)
-        if k < len(cases) and merge_tail:
-            # every case keeps its mass: a tail variant's cases move to its
-            # nearest kept variant under the same ground distance
-            tail = [_encode(variants[i], book) for i in order[k:]]
-            near = cdist(tail, strings, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=-1)
-            np.add.at(kept, np.argmin(near, axis=1), cases[k:])
-        langs.append((strings, kept / kept.sum()))
-        info["coverage"][p.unit] = covered
-        info["variants_used"][p.unit] = k
-        if k == max_variants < len(cases):
-            msg = (
-                f"language: unit {p.unit!r} has {len(cases)} variants; compared exactly on its "
-                f"{k} most frequent, covering {covered:.1%} of its cases"
-                + (", the rest merged into their nearest kept variant" if merge_tail else "")
-            )
-            info["warnings"].append(msg)
-            warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    n = len(profiles)
-    out = np.zeros((n, n))
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    results, info["processes"] = _solve_pairs(langs, pairs, n_jobs)
-    for (i, j), (value, ok) in zip(pairs, results):
-        if not ok:
-            msg = (
-                f"language: transport between {profiles[i].unit!r} and "
-                f"{profiles[j].unit!r} stopped before optimality; value is an upper bound"
-            )
-            info["warnings"].append(msg)
-            warnings.warn(msg, DivergenceWarning, stacklevel=2)
-        out[i, j] = out[j, i] = value
-    if details is not None:
-        details.update(info)
-    return _finish(out)
+#: The ``language`` measure; implemented in :mod:`divergence.language`.
+language = register("language")(_language.language)
 
 
 @register("flow")
@@ -403,17 +305,27 @@ def activities(profiles: Sequence[UnitProfile]) -> np.ndarray:
 
 
 @register("performance")
-def performance(profiles: Sequence[UnitProfile]) -> np.ndarray:
-    """Normalised Wasserstein-1 distance between throughput-time distributions.
+def performance(profiles: Sequence[UnitProfile], *, scale: float = PERFORMANCE_SCALE) -> np.ndarray:
+    """Wasserstein-1 distance between throughput-time distributions, in decades.
 
     Each unit's throughput times (``profile.durations``, weighted by cases)
-    are put on the scale log1p(seconds), so that a day's difference matters
-    more between short cases than between long ones. The Wasserstein-1
-    distance (area between the two cumulative distributions) is divided by
-    the pooled range: max − min of log1p(duration) over all units in the
-    call. The result is in [0, 1]: 1 only when the two units sit at the
-    opposite ends of that range. Values therefore depend on which units are
-    compared together; all 0 when every case has the same duration.
+    are put on the scale log10(1 + seconds) (:func:`log_duration`), so that a
+    ratio of durations, not a difference, is what counts: 2 days against 6
+    is as far apart as 20 against 60. The Wasserstein-1 distance (area
+    between the two cumulative distributions; for two single durations the
+    gap between their logs) is divided by ``scale`` and capped at 1.
+
+    With the default ``scale`` = :data:`PERFORMANCE_SCALE` = 1 decade, a
+    unit whose cases all take 3× as long as another's scores
+    log10(3) ≈ 0.48, 2× ≈ 0.30, 10× or more 1. Unlike a range pooled over
+    the units compared, the value of a pair does not depend on the other
+    units. A unit without durations is at 0 from every unit.
+
+    Parameters
+    ----------
+    profiles : sequence of UnitProfile
+    scale : float, default :data:`PERFORMANCE_SCALE`
+        Decades of throughput time that score 1; positive.
 
     Notes
     -----
@@ -424,20 +336,26 @@ def performance(profiles: Sequence[UnitProfile]) -> np.ndarray:
         d = p.durations
         c = d["cases"].to_numpy(dtype=float)
         keep = c > 0
-        vals.append(np.log1p(np.clip(d["duration_s"].to_numpy(dtype=float)[keep], 0.0, None)))
+        vals.append(log_duration(d["duration_s"].to_numpy(dtype=float)[keep]))
         wts.append(c[keep])
-    return performance_matrix(vals, wts)
+    return performance_matrix(vals, wts, scale=scale)
 
 
-def performance_matrix(vals: Sequence[np.ndarray], wts: Sequence[np.ndarray]) -> np.ndarray:
-    """:func:`performance` from each unit's log1p durations and their positive case counts."""
+def log_duration(seconds: np.ndarray) -> np.ndarray:
+    """log10(1 + seconds), negative durations taken as 0: the ``performance`` scale."""
+    return np.log1p(np.clip(np.asarray(seconds, dtype=float), 0.0, None)) / np.log(10.0)
+
+
+def performance_matrix(
+    vals: Sequence[np.ndarray], wts: Sequence[np.ndarray], *, scale: float = PERFORMANCE_SCALE
+) -> np.ndarray:
+    """:func:`performance` from each unit's :func:`log_duration` values and their positive case counts."""
+    if not (isinstance(scale, (int, float, np.number)) and np.isfinite(scale) and scale > 0):
+        raise OptionError(f"performance scale must be a positive number of decades, got {scale!r}")
     n = len(vals)
     out = np.zeros((n, n))
     nonempty = [v for v in vals if len(v)]
     if not nonempty:
-        return out
-    span = max(v.max() for v in nonempty) - min(v.min() for v in nonempty)
-    if span <= 0:
         return out
     # every unit's cumulative distribution on the pooled grid of values: W1 is
     # the area between two of them (what scipy's wasserstein_distance computes
@@ -453,7 +371,7 @@ def performance_matrix(vals: Sequence[np.ndarray], wts: Sequence[np.ndarray]) ->
     for i in range(n):
         if has[i]:
             w1 = np.abs(cdf[i] - cdf[i + 1 :]) @ width
-            out[i, i + 1 :] = np.where(has[i + 1 :], w1 / span, 0.0)
+            out[i, i + 1 :] = np.where(has[i + 1 :], w1 / float(scale), 0.0)
     out = np.triu(out, 1)
     return _finish(out + out.T)
 
@@ -466,69 +384,9 @@ def _keywords(func: Callable) -> set[str]:
     return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def _codebook(profiles: Sequence[UnitProfile]) -> dict[str, int]:
-    """Activity name -> integer code, names sorted so codes are deterministic."""
-    names = {a for p in profiles for v in p.variants["variant"] for a in v}
-    return {a: i for i, a in enumerate(sorted(names))}
-
-
-def _encode(variant: tuple[str, ...], book: Mapping[str, int]) -> str:
-    """One character per activity, avoiding control and surrogate code points."""
-    out = []
-    for a in variant:
-        c = book[a] + 0x100
-        if c >= 0xD800:
-            c += 0x800
-        out.append(chr(c))
-    return "".join(out)
-
-
-#: Ground distances (summed n·m over pairs) above which solves run in a process pool.
-_PARALLEL_CELLS = 2e6
-
-
-def _solve_pairs(langs: list, pairs: list[tuple[int, int]], n_jobs: int) -> tuple[list, int]:
-    """(value, optimal) per pair, in forked workers when the work is large."""
-    if n_jobs == 0 or not isinstance(n_jobs, (int, np.integer)):
-        raise OptionError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
-    jobs = min(parallel.cores() if n_jobs < 0 else int(n_jobs), len(pairs))
-    cells = sum(len(langs[i][0]) * len(langs[j][0]) for i, j in pairs)
-    if jobs > 1 and cells >= _PARALLEL_CELLS and parallel.can_fork():
-        # one thread per worker: the workers are the parallelism
-        return parallel.fork_map(lambda k: _emd(*langs[pairs[k][0]], *langs[pairs[k][1]], workers=1), len(pairs), workers=jobs, chunks=1), jobs
-    return [_emd(*langs[i], *langs[j]) for i, j in pairs], 1
-
-
-def _emd(
-    sa: list[str], pa: np.ndarray, sb: list[str], pb: np.ndarray, workers: int = -1
-) -> tuple[float, bool]:
-    """Exact EMD between two languages; returns (value, solved to optimality)."""
-    if sa == sb and np.array_equal(pa, pb):
-        return 0.0, True
-    m = cdist(
-        sa, sb, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=workers
-    )
-    if len(sa) == 1 or len(sb) == 1:  # all mass moves: no optimisation needed
-        return float(pa @ m @ pb), True
-    return transport(pa, pb, m)
-
-
-def transport(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[float, bool]:
-    """Exact optimal transport cost between histograms; returns (value, solved to optimality).
-
-    POT's compiled network simplex (``ot.lp.emd_c``, what ``ot.emd2`` calls)
-    without ``emd2``'s per-call backend checks, which cost more than the
-    solve on small problems. ``b`` is rescaled to ``a``'s mass, as ``emd2``
-    does.
-    """
-    from ot.lp.emd_wrap import emd_c
-
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    b = np.ascontiguousarray(b, dtype=np.float64)
-    b = b * (a.sum() / b.sum())
-    m = np.ascontiguousarray(cost, dtype=np.float64)
-    _, value, _, _, code = emd_c(a, b, m, max(1_000_000, 20 * m.size), 1)
-    return float(value), code == 1
+_codebook = _language.codebook
+_encode = _language.encode
+transport = _language.transport
 
 
 def _table(n: int, rows: list, keys: list, weights: list) -> np.ndarray:

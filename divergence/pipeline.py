@@ -522,11 +522,13 @@ def _analyse_process(
         gmodels = [models[u] for u in grouped]
         gmethods = None if conf.methods is None else np.asarray(conf.methods)[np.ix_(gi, gi)]
 
-        def stability_of() -> dict:
+        def stability_of() -> Any:
             # resamples change only the counts of observed variants: everything
             # that depends on the variants is prepared once
+            from .stability import bootstrap_families
+
             distance_fn = ResampledDistance(gplist, gmodels, gmethods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
-            return families.bootstrap_stability(gplist, distance_fn, fam, n=bootstrap, seed=seed)
+            return bootstrap_families(gplist, distance_fn, fam, n=bootstrap, seed=seed)
 
         # the bootstrap only scores the families: it runs on the other core
         # while this one chooses the target and prices the changes
@@ -579,8 +581,10 @@ def _analyse_process(
         t = time.perf_counter()
         if stability_job is not None:
             progress(stage + "family stability", 0, 1)
-            stability = stability_job.result()
+            family_bootstrap = stability_job.result()
+            stability = dict(family_bootstrap.per_family)
         else:
+            family_bootstrap = None
             stability = {f: 1.0 for f in fam.members}
     finally:
         if stability_job is not None:
@@ -608,6 +612,7 @@ def _analyse_process(
         timings=timings,
         exceptions=plan.exceptions,
         excluded=tuple(excluded),
+        family_bootstrap=family_bootstrap,
     )
 
 

@@ -59,10 +59,8 @@ class ResampledDistance:
         head: int = 100,
     ) -> None:
         self.units = [p.unit for p in profiles]
-        #: each unit's observed throughput times on the performance measure's log1p scale
-        self.durations = [
-            np.log1p(np.clip(p.durations["duration_s"].to_numpy(dtype=float), 0.0, None)) for p in profiles
-        ]
+        #: each unit's observed throughput times on the performance measure's log10(1 + s) scale
+        self.durations = [measures.log_duration(p.durations["duration_s"].to_numpy(dtype=float)) for p in profiles]
         self.weights = weights
         book = measures._codebook(profiles)
         a = len(book)
@@ -163,7 +161,7 @@ class ResampledDistance:
                 v, w = self.durations[k], d.astype(float)
             else:
                 w = d["cases"].to_numpy(dtype=float)
-                v = np.log1p(np.clip(d["duration_s"].to_numpy(dtype=float), 0.0, None))
+                v = measures.log_duration(d["duration_s"].to_numpy(dtype=float))
             vals.append(v[w > 0])
             wts.append(w[w > 0])
         out["performance"] = measures.performance_matrix(vals, wts)

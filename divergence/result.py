@@ -26,7 +26,10 @@ class ProcessResult:
     model; both have ``fitness``); ``changes`` the priced change items and
     ``exceptions`` the items listed but not priced. ``excluded`` names the
     units with too few cases to take part in families, waves and target
-    choice (they have no family and no wave).
+    choice (they have no family and no wave). ``family_bootstrap`` is the
+    :class:`~divergence.stability.FamilyStability` of the families (None
+    without a bootstrap); ``stability`` its per-family shares (all 1.0
+    without one).
     """
 
     process: str
@@ -50,6 +53,7 @@ class ProcessResult:
     timings: dict[str, float] = field(default_factory=dict)
     exceptions: dict[str, list[ChangeItem]] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
+    family_bootstrap: Any = None  # divergence.stability.FamilyStability or None
 
     def matrix(self, name: str = "combined") -> pd.DataFrame:
         """A divergence matrix as a labelled DataFrame."""

@@ -15,6 +15,8 @@ from scipy.spatial.distance import jensenshannon
 from divergence.errors import DivergenceWarning, OptionError
 from divergence.measures import (
     DEFAULT_WEIGHTS,
+    LANGUAGE_MAX_CELLS,
+    PERFORMANCE_SCALE,
     MEASURES,
     MeasureResult,
     combine,
@@ -101,9 +103,34 @@ def test_performance_by_hand():
         {"a": [("AB", 2, 1.0)], "b": [("AB", 2, 2.0)], "c": [("AB", 1, 1.0), ("AC", 1, 2.0)]}
     )
     m = compute_measures([a, b, c], names=["performance"]).matrices["performance"]
-    assert m[0, 1] == pytest.approx(1.0)  # opposite ends of the pooled range
-    assert m[0, 2] == pytest.approx(0.5)
-    assert m[1, 2] == pytest.approx(0.5)
+    gap = np.log10(7201 / 3601)  # decades between 1 h and 2 h on log10(1 + s)
+    assert m[0, 1] == pytest.approx(gap, abs=1e-12)
+    assert m[0, 2] == pytest.approx(gap / 2, abs=1e-12)
+    assert m[1, 2] == pytest.approx(gap / 2, abs=1e-12)
+
+
+def test_performance_three_times_slower_reads_about_half():
+    # issue 13 point 6: 38 against 112 days of median throughput once scored
+    # 0.056; on log10(1 + s) over one decade a 3x gap is log10(3) ~ 0.48
+    day = 86400
+    a, b = make_profiles({"a": [("AB", 4)], "b": [("AB", 4)]})
+    a = dataclasses.replace(a, durations=pd.DataFrame({"duration_s": [38 * day], "cases": [4]}))
+    b = dataclasses.replace(b, durations=pd.DataFrame({"duration_s": [112 * day], "cases": [4]}))
+    m = compute_measures([a, b], names=["performance"]).matrices["performance"]
+    assert m[0, 1] == pytest.approx(np.log10((1 + 112 * day) / (1 + 38 * day)), abs=1e-12)
+    assert m[0, 1] == pytest.approx(0.4694, abs=1e-4)
+    # a third unit far away no longer changes the pair (no pooled range)
+    c = dataclasses.replace(a, unit="c", durations=pd.DataFrame({"duration_s": [1.0], "cases": [1]}))
+    m3 = compute_measures([a, b, c], names=["performance"]).matrices["performance"]
+    assert m3[0, 1] == m[0, 1]
+    assert m3[0, 2] == 1.0  # over 6 decades apart: capped at 1
+    # mixed distributions: half the cases 3x slower -> half the distance;
+    # a smaller scale reads the same gap as larger
+    half = dataclasses.replace(b, durations=pd.DataFrame({"duration_s": [38 * day, 112 * day], "cases": [2, 2]}))
+    m = compute_measures([a, half], names=["performance"], scale=0.5).matrices["performance"]
+    assert m[0, 1] == pytest.approx(np.log10((1 + 112 * day) / (1 + 38 * day)), abs=1e-12)
+    with pytest.raises(OptionError, match="scale"):
+        compute_measures([a, b], names=["performance"], scale=0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,16 +154,14 @@ def test_performance_equals_scipy_wasserstein_pair_by_pair(units):
         for i, rows in enumerate(units)
     ]
     got = compute_measures(profiles, names=["performance"]).matrices["performance"]
-    vals = [np.log1p(np.array([d for d, _ in rows], dtype=float)) for rows in units]
-    pooled = np.concatenate([v for v in vals if len(v)] or [np.zeros(1)])
-    span = pooled.max() - pooled.min()
+    vals = [np.log10(1 + np.array([d for d, _ in rows], dtype=float)) for rows in units]
     for i in range(len(units)):
         for j in range(len(units)):
-            if i == j or not len(vals[i]) or not len(vals[j]) or span <= 0:
+            if i == j or not len(vals[i]) or not len(vals[j]):
                 assert got[i, j] == 0.0
                 continue
             w = [[c for _, c in units[k]] for k in (i, j)]
-            ref = wasserstein_distance(vals[i], vals[j], w[0], w[1]) / span
+            ref = min(1.0, wasserstein_distance(vals[i], vals[j], w[0], w[1]) / PERFORMANCE_SCALE)
             assert got[i, j] == pytest.approx(ref, abs=1e-12)
 
 
@@ -176,25 +201,83 @@ def test_language_equals_pm4py_compute_emd():
                         assert m[i, j] == pytest.approx(ref, abs=1e-9)
 
 
-def test_language_coverage_and_max_variants_reported():
+def test_language_capped_above_the_cell_budget_with_a_warning():
     (a,) = make_profiles({"a": [("AB", 1)]})
     a = with_variants(a, {("A",): 6, ("B",): 3, ("C",): 1})
     b = dataclasses.replace(with_variants(a, {("A",): 1}), unit="b")
-    with pytest.warns(DivergenceWarning, match="2 most frequent, covering 90.0%"):
-        res = compute_measures([a, b], names=["language"], max_variants=2)
-    assert len(res.details["language"]["warnings"]) == 1
-    assert res.details["language"]["coverage"] == {"a": 0.9, "b": 1.0}
-    assert res.details["language"]["variants_used"] == {"a": 2, "b": 1}
+    # 3 x 1 = 3 cells over a budget of 2: a keeps its 2 most frequent variants
+    with pytest.warns(DivergenceWarning, match=r"'a' \(3 variants\) × 'b' \(1 variants\) needs 3 ground distances, "
+                      r"over the budget of 2 .*2 and 1 most frequent variants, covering 90.0% and 100.0%"):
+        res = compute_measures([a, b], names=["language"], max_cells=2)
+    det = res.details["language"]
+    assert len(det["warnings"]) == 1 and det["max_cells"] == 2
+    assert det["coverage"] == {"a": 0.9, "b": 1.0}
+    assert det["variants_used"] == {"a": 2, "b": 1}
+    assert det["capped_pairs"] == [
+        {"units": ["a", "b"], "variants": [3, 1], "kept": [2, 1], "coverage": [0.9, 1.0], "cells": 3}
+    ]
     # kept A and B; C's case merges into its nearest kept variant (A, first of
     # the tie): A 7/10, B 3/10 -> 3/10 moves from B to A
     assert res["language"][0, 1] == pytest.approx(0.3)
     # without merging, the kept shares are renormalised: A 2/3, B 1/3
     with pytest.warns(DivergenceWarning):
-        res = compute_measures([a, b], names=["language"], max_variants=2, merge_tail=False)
+        res = compute_measures([a, b], names=["language"], max_cells=2, merge_tail=False)
     assert res["language"][0, 1] == pytest.approx(1 / 3)
+    # at the budget: exact, no warning; C's case moves too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = compute_measures([a, b], names=["language"], max_cells=3)
+    assert res["language"][0, 1] == pytest.approx(0.4)
+    assert res.details["language"]["capped_pairs"] == []
     res = compute_measures([a, b], names=["language"], coverage=0.6)
     assert res.details["language"]["coverage"]["a"] == pytest.approx(0.6)
     assert res["language"][0, 1] == 0.0
+    with pytest.raises(OptionError, match="max_cells"):
+        compute_measures([a, b], names=["language"], max_cells=0)
+
+
+def _brute_force_emd(p, q):
+    """EMD by a plain linear program over every transport plan (scipy's HiGHS)."""
+    from rapidfuzz.distance import Levenshtein
+    from scipy.optimize import linprog
+
+    sa, sb = list(p), list(q)
+    cost = np.array([[Levenshtein.normalized_distance(x, y) for y in sb] for x in sa])
+    n, m = cost.shape
+    a_eq = np.zeros((n + m, n * m))
+    for i in range(n):
+        a_eq[i, i * m : (i + 1) * m] = 1.0
+    for j in range(m):
+        a_eq[n + j, j::m] = 1.0
+    b_eq = np.concatenate([[p[x] for x in sa], [q[y] for y in sb]])
+    res = linprog(cost.ravel(), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    assert res.status == 0
+    return res.fun
+
+
+def test_language_exact_below_the_budget_equals_a_brute_force_emd():
+    (base,) = make_profiles({"a": [("AB", 1)]})
+    rng = np.random.default_rng(11)
+    ps = _random_profiles(rng, base, 4, alphabet="ABCD")
+    sizes = [len(p.variants) for p in ps]
+    budget = max(x * y for i, x in enumerate(sizes) for y in sizes[i + 1 :])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exact: no cap, no warning
+        m = compute_measures(ps, names=["language"], max_cells=budget).matrices["language"]
+    for i in range(len(ps)):
+        for j in range(i + 1, len(ps)):
+            assert m[i, j] == pytest.approx(_brute_force_emd(language_of(ps[i]), language_of(ps[j])), abs=1e-9)
+    assert LANGUAGE_MAX_CELLS == 15_000_000
+
+
+def test_pair_caps_keep_the_smaller_unit_whole_when_it_fits():
+    from divergence.language import pair_caps
+
+    assert pair_caps(1000, 1200, 15_000_000) == (1000, 1200)
+    assert pair_caps(300, 80_000, 15_000_000) == (300, 50_000)
+    assert pair_caps(80_000, 300, 15_000_000) == (50_000, 300)
+    assert pair_caps(5000, 6000, 15_000_000) == (3872, 3872)
+    assert pair_caps(3, 1, 1) == (1, 1)
 
 
 # ------------------------------------------------------------------ registry, combine
@@ -205,7 +288,7 @@ def test_registry_and_unknown_names():
     ps = make_profiles({"a": [("AB", 1)], "b": [("AC", 1)]})
     with pytest.raises(OptionError, match="valid: .*language"):
         compute_measures(ps, names=["nope"])
-    with pytest.raises(OptionError, match="max_variants"):
+    with pytest.raises(OptionError, match="max_cells"):
         compute_measures(ps, bogus=1)
     with pytest.raises(OptionError):
         compute_measures(ps, names=["language"], coverage=0)
@@ -303,7 +386,7 @@ def test_matrix_properties(spec, rnd):
 
 
 def test_language_process_pool_matches_serial(monkeypatch):
-    import divergence.measures as measures
+    import divergence.language as measures
 
     (base,) = make_profiles({"a": [("AB", 1)]})
     ps = _random_profiles(np.random.default_rng(3), base, 3)

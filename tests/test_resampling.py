@@ -45,7 +45,12 @@ def test_observed_counts_give_the_measures_exactly():
 def test_small_head_merges_the_tail_like_the_language_measure():
     ps = _profiles()
     rd = ResampledDistance(ps, head=1)
-    want = measures.compute_measures(ps, names=["language"], max_variants=1)["language"]
+    import pytest
+
+    from divergence.errors import DivergenceWarning
+
+    with pytest.warns(DivergenceWarning, match="over the budget of 1"):
+        want = measures.compute_measures(ps, names=["language"], max_cells=1)["language"]
     assert np.allclose(rd.matrices(ps)["language"], want, atol=1e-12)
 
 

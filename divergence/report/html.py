@@ -205,7 +205,7 @@ def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[st
     out = [f'<section id="p-{e(p)}"><h2>{e(p)}: divergence, families and harmonisation</h2>']
     out.append(_figure(graphs.get("heatmap"), "Combined divergence between units (0 = same process, 1 = nothing in common), ordered by the family dendrogram."))
     fam_rows = "".join(
-        f"<tr><td>{e(f)}</td><td>{', '.join(e(u) for u in m)}</td><td>{e(pr.families.medoids[f])}</td>"
+        f"<tr><td>{e(f)}{_tentative_pill(pr, f)}</td><td>{', '.join(e(u) for u in m)}</td><td>{e(pr.families.medoids[f])}</td>"
         f"<td class=num>{_num(pr.stability.get(f), '{:.2f}')}</td></tr>"
         for f, m in pr.families.members.items()
     )
@@ -213,6 +213,7 @@ def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[st
         "<table><tr><th>family</th><th>units</th><th>medoid (most typical unit)</th>"
         "<th class=num>stability</th></tr>" + fam_rows + "</table>"
     )
+    out.append(_stability_caveat(pr))
     out.append(_matrices_table(pr))
     out.append(_figure(graphs.get("coverage"), "Share of cases covered by each unit's most frequent variants."))
     out.append('<div class="grid2">')
@@ -227,6 +228,38 @@ def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[st
     out.append(f"<p class=mute>Tables: {links}</p>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _tentative_pill(pr: ProcessResult, family: str) -> str:
+    fb = pr.family_bootstrap
+    return ' <span class="pill warn">tentative</span>' if fb is not None and fb.tentative(family) else ""
+
+
+def _stability_caveat(pr: ProcessResult) -> str:
+    """A caveat under the families table when a family, or the grouping as a whole, comes back in under half the resamples."""
+    from ..stability import TENTATIVE_BELOW
+
+    fb = pr.family_bootstrap
+    if fb is None or not (fb.tentative_families or fb.chosen_share < TENTATIVE_BELOW):
+        return ""
+    if fb.tentative_families:
+        weak = ", ".join(f"{e(f)} ({pr.stability[f]:.2f})" for f in fb.tentative_families)
+        head = f"<b>Tentative families: {weak}.</b> "
+    else:
+        head = "<b>Tentative grouping.</b> "
+    counts = ", ".join(f"{k} families in {v:.0%}" for k, v in fb.family_counts.items())
+    runner = (
+        f" The most frequent other grouping, in {fb.runner_up_share:.0%} of the resamples, is "
+        + "; ".join("{" + ", ".join(e(u) for u in g) + "}" for g in fb.runner_up) + "."
+        if fb.runner_up is not None else ""
+    )
+    return (
+        f'<p class="card warn" id="tentative-{e(pr.process)}">{head}Stability is the share of {fb.n_resamples} '
+        "bootstrap resamples of each unit's cases in which a family's members form a family again; below 0.5 a "
+        "family depends on which cases happened to be logged, so treat its membership, and the waves and costs "
+        f"grouped by it, as provisional. Chosen afresh on each resample, the grouping above came back in "
+        f"{fb.chosen_share:.0%} of them ({counts}).{runner}</p>"
+    )
 
 
 def _matrices_table(pr: ProcessResult) -> str:
@@ -349,10 +382,12 @@ def _method(result: AnalysisResult) -> str:
 distance between the units' variant distributions with normalised Levenshtein ground distance (Leemans et al.);
 <i>flow</i>, the Jensen–Shannon distance between directly-follows distributions; <i>activities</i>, weighted Jaccard
 distance over the share of cases doing each activity; <i>conformance</i>, 1 − fitness of one unit's variants replayed
-on the other's discovered model (averaged both ways); <i>performance</i>, a normalised Wasserstein distance between
-throughput-time distributions. <i>Combined</i> is their weighted mix and drives the families.</p>
+on the other's discovered model (averaged both ways); <i>performance</i>, the Wasserstein distance between
+throughput-time distributions on the log10(1 + seconds) scale, in decades (a unit whose cases take 3× as long
+reads about 0.48, 10× or more reads 1). <i>Combined</i> is their weighted mix and drives the families.</p>
 <p><b>Families</b>: average-linkage clustering of the combined divergence; the number of families is chosen by
-silhouette unless given; stability is the share of bootstrap resamples of cases in which a family's members stay together.</p>
+silhouette unless given; stability is the share of bootstrap resamples of cases in which a family's members stay together; a family below
+0.5 is marked tentative, with the grouping the resamples give most often instead.</p>
 <p><b>Harmonisation</b>: when the target is a unit (or the behaviour most units share), each unit's variants are
 transported at least edit cost onto the variants the target really runs (a unit may run each target variant up to
 twice as often as the target: case mix), and each transported pair is split into edits; against a model file each

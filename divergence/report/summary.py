@@ -64,6 +64,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             "units": list(m),
             "medoid": pr.families.medoids[f],
             "stability": pr.stability.get(f),
+            "tentative": _tentative(pr.stability.get(f)),
         }
         for f, m in pr.families.members.items()
     }
@@ -129,6 +130,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         "common_core": common,
         "divergence": divergence,
         "families": fams,
+        **_family_bootstrap(pr),
         "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},
         "excluded_units": list(pr.excluded),
         "harmonisation": harm,
@@ -139,6 +141,28 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         "waves": [
             {k: _py(v) for k, v in row.items()} for row in pr.waves.to_dict("records")
         ],
+    }
+
+
+def _tentative(stability: float | None) -> bool:
+    """A family that reappears in under half the bootstrap resamples (see divergence.stability)."""
+    from ..stability import TENTATIVE_BELOW
+
+    return stability is not None and not math.isnan(stability) and stability < TENTATIVE_BELOW
+
+
+def _family_bootstrap(pr: ProcessResult) -> dict[str, Any]:
+    """The bootstrap's view of the grouping as a whole (nulls without a bootstrap)."""
+    fb = getattr(pr, "family_bootstrap", None)
+    if fb is None:
+        return {"bootstrap_resamples": 0, "family_count_distribution": None, "chosen_grouping_share": None,
+                "runner_up_grouping": None, "runner_up_grouping_share": None}
+    return {
+        "bootstrap_resamples": fb.n_resamples,
+        "family_count_distribution": {str(k): v for k, v in fb.family_counts.items()},
+        "chosen_grouping_share": fb.chosen_share,
+        "runner_up_grouping": [list(g) for g in fb.runner_up] if fb.runner_up is not None else None,
+        "runner_up_grouping_share": fb.runner_up_share if fb.runner_up is not None else None,
     }
 
 

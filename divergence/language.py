@@ -1,0 +1,268 @@
+"""The ``language`` measure: earth mover's distance between stochastic languages.
+
+Kept apart from :mod:`divergence.measures` (which registers it) because of
+its size: the cost-matrix budget, the tail merge of a capped pair and the
+exact transport solver live here, and :mod:`divergence.resampling` reuses
+the solver and the activity encoding.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cdist
+
+from . import parallel
+from .errors import DivergenceWarning, OptionError
+from .profile import UnitProfile
+
+__all__ = ["LANGUAGE_MAX_CELLS", "language", "transport", "pair_caps"]
+
+#: Most cells (ground distances, variants of one unit × variants of the
+#: other) of one pair's cost matrix solved exactly. 15 million cells are
+#: about 3900 × 3900 variants: some 120 MB per matrix and 5-10 s for the
+#: distances and the transport on one core. Pairs above it are compared on
+#: their most frequent variants (see :func:`pair_caps`), with a warning.
+LANGUAGE_MAX_CELLS = 15_000_000
+
+#: Ground distances (summed n·m over pairs) above which solves run in a process pool.
+_PARALLEL_CELLS = 2e6
+
+#: Tail variants compared with the kept ones at a time when merging a capped tail.
+_MERGE_CHUNK_CELLS = 4_000_000
+
+
+def language(
+    profiles: Sequence[UnitProfile],
+    *,
+    max_cells: int = LANGUAGE_MAX_CELLS,
+    coverage: float = 1.0,
+    merge_tail: bool = True,
+    n_jobs: int = -1,
+    details: dict | None = None,
+) -> np.ndarray:
+    """Earth mover's distance between the units' stochastic languages.
+
+    A unit's stochastic language maps each variant to its share of the unit's
+    cases. The distance between two languages is the least total
+    probability mass × ground distance needed to move one onto the other
+    (Leemans et al., "Earth movers' stochastic conformance checking", 2019),
+    with ground distance the Levenshtein distance between activity sequences
+    divided by the longer length, exactly as :func:`pm4py.compute_emd`. The
+    two empty sequences are at distance 0 (pm4py fails on them).
+
+    Every pair whose cost matrix (variants × variants) has at most
+    ``max_cells`` cells is compared exactly on all its variants. A larger
+    pair is compared on each unit's most frequent variants, as many as fit
+    the budget (:func:`pair_caps`), with a :class:`DivergenceWarning` naming
+    the pair, the cap and the share of cases kept.
+
+    Parameters
+    ----------
+    profiles : sequence of UnitProfile
+    max_cells : int, default :data:`LANGUAGE_MAX_CELLS` (15 million)
+        Largest cost matrix of one pair solved exactly.
+    coverage : float, default 1.0
+        Keep only the most frequent variants covering at least this share of
+        a unit's cases (before the budget).
+    merge_tail : bool, default True
+        Move the cases of the variants beyond the kept ones to their nearest
+        kept variant (same ground distance), so the distribution keeps all
+        its mass; with ``False`` they are dropped and the kept shares
+        renormalised.
+    n_jobs : int, default -1
+        Processes for the transport solves (-1: all available cores). Used
+        only when the work is large (over :data:`_PARALLEL_CELLS` ground
+        distances in all), on systems that can fork and from a
+        single-threaded caller; otherwise the solves run in this process.
+    details : dict, optional
+        Filled with ``max_cells``; ``coverage`` and ``variants_used`` (unit
+        -> the least share of its cases and number of variants it kept in
+        any pair; 1.0 and all its variants when never capped);
+        ``capped_pairs`` (list of dicts: ``units``, ``variants``, ``kept``,
+        ``coverage``, ``cells``); ``warnings`` (list of str) and
+        ``processes`` (how many ran the solves).
+
+    Returns
+    -------
+    ndarray
+        Symmetric N×N matrix in [0, 1].
+
+    Notes
+    -----
+    Per pair with n and m kept variants: the ground distances take
+    O(n·m·L) (bit-parallel Levenshtein in rapidfuzz), the exact transport
+    (network simplex, POT) about O(n·m·(n + m)) in the worst case; 3000 ×
+    3000 takes 3-5 seconds. Activities are integer-coded once and variants
+    become strings of one character per activity.
+    """
+    if isinstance(max_cells, bool) or not isinstance(max_cells, (int, np.integer)) or max_cells < 1:
+        raise OptionError(f"max_cells must be a positive integer, got {max_cells!r}")
+    if not 0.0 < coverage <= 1.0:
+        raise OptionError(f"coverage must be in (0, 1], got {coverage!r}")
+    if n_jobs == 0 or isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
+        raise OptionError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
+    book = codebook(profiles)
+    units = []  # per unit: encoded variants and their cases, most frequent first; usable count
+    for p in profiles:
+        cases = p.variants["cases"].to_numpy(dtype=float)
+        keep = np.flatnonzero(cases > 0)
+        cases = cases[keep]
+        order = np.lexsort((np.arange(len(cases)), -cases))  # by cases desc, stable
+        cases = cases[order]
+        variants = list(p.variants["variant"])
+        strings = [encode(variants[keep[i]], book) for i in order]
+        total = cases.sum()
+        k = int(np.searchsorted(np.cumsum(cases) / total, coverage - 1e-12)) + 1 if len(cases) else 0
+        units.append((strings, cases, min(k, len(cases))))
+    names = [p.unit for p in profiles]
+    info = {
+        "max_cells": int(max_cells),
+        "coverage": {u: float(units[i][1][: units[i][2]].sum() / max(units[i][1].sum(), 1e-300)) for i, u in enumerate(names)},
+        "variants_used": {u: units[i][2] for i, u in enumerate(names)},
+        "capped_pairs": [],
+        "warnings": [],
+    }
+    heads: dict[tuple[int, int], tuple[list[str], np.ndarray]] = {}
+
+    def head(i: int, k: int) -> tuple[list[str], np.ndarray]:
+        if (i, k) not in heads:
+            heads[i, k] = _head(*units[i][:2], k, merge_tail)
+        return heads[i, k]
+
+    n = len(profiles)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    langs = []
+    for i, j in pairs:
+        ni, nj = units[i][2], units[j][2]
+        ki, kj = pair_caps(ni, nj, int(max_cells))
+        langs.append((head(i, ki), head(j, kj)))
+        if (ki, kj) != (ni, nj):
+            cov = [float(units[x][1][:k].sum() / units[x][1].sum()) for x, k in ((i, ki), (j, kj))]
+            for x, k, c in ((i, ki, cov[0]), (j, kj, cov[1])):
+                info["coverage"][names[x]] = min(info["coverage"][names[x]], c)
+                info["variants_used"][names[x]] = min(info["variants_used"][names[x]], k)
+            info["capped_pairs"].append(
+                {"units": [names[i], names[j]], "variants": [ni, nj], "kept": [ki, kj], "coverage": cov, "cells": ni * nj}
+            )
+            msg = (
+                f"language: {names[i]!r} ({ni} variants) × {names[j]!r} ({nj} variants) needs {ni * nj:,} ground "
+                f"distances, over the budget of {int(max_cells):,} (LANGUAGE_MAX_CELLS); compared on their "
+                f"{ki} and {kj} most frequent variants, covering {cov[0]:.1%} and {cov[1]:.1%} of their cases"
+                + (", the rest merged into their nearest kept variant" if merge_tail else "")
+                + "; the value is approximate"
+            )
+            info["warnings"].append(msg)
+            warnings.warn(msg, DivergenceWarning, stacklevel=3)
+    heads.clear()
+    out = np.zeros((n, n))
+    results, info["processes"] = _solve_pairs(langs, n_jobs)
+    for (i, j), (value, ok) in zip(pairs, results):
+        if not ok:
+            msg = (
+                f"language: transport between {names[i]!r} and {names[j]!r} "
+                "stopped before optimality; value is an upper bound"
+            )
+            info["warnings"].append(msg)
+            warnings.warn(msg, DivergenceWarning, stacklevel=3)
+        out[i, j] = out[j, i] = value
+    if details is not None:
+        details.update(info)
+    return np.clip(out, 0.0, 1.0)
+
+
+def pair_caps(n: int, m: int, max_cells: int) -> tuple[int, int]:
+    """Variants kept of a pair with ``n`` and ``m`` variants under a cell budget.
+
+    All of both when n·m ≤ ``max_cells``. Otherwise the smaller unit keeps
+    all its variants if its square fits the budget, and the larger one as
+    many as fit beside them (``max_cells // smaller``); else both keep
+    ``isqrt(max_cells)``. At least one variant each.
+    """
+    if n * m <= max_cells:
+        return n, m
+    small = min(n, m)
+    if small * small <= max_cells:
+        other = max(1, max_cells // small)
+        return (n, other) if n <= m else (other, m)
+    s = max(1, math.isqrt(max_cells))
+    return s, s
+
+
+def _head(strings: list[str], cases: np.ndarray, k: int, merge_tail: bool) -> tuple[list[str], np.ndarray]:
+    """The ``k`` most frequent variants and their shares, the tail merged or dropped."""
+    kept_s = strings[:k]
+    kept = cases[:k].copy()
+    if k < len(cases) and merge_tail:
+        # every case keeps its mass: a tail variant's cases move to its
+        # nearest kept variant under the same ground distance (first on ties)
+        tail = strings[k:]
+        step = max(1, _MERGE_CHUNK_CELLS // max(k, 1))
+        for s in range(0, len(tail), step):
+            near = cdist(tail[s : s + step], kept_s, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=-1)
+            np.add.at(kept, np.argmin(near, axis=1), cases[k + s : k + s + step])
+    total = kept.sum()
+    return kept_s, kept / total if total > 0 else kept
+
+
+def _solve_pairs(langs: list, n_jobs: int) -> tuple[list, int]:
+    """(value, optimal) per pair of languages, in forked workers when the work is large."""
+    jobs = min(parallel.cores() if n_jobs < 0 else int(n_jobs), len(langs))
+    cells = sum(len(a[0]) * len(b[0]) for a, b in langs)
+    if jobs > 1 and cells >= _PARALLEL_CELLS and parallel.can_fork():
+        # one thread per worker: the workers are the parallelism
+        return parallel.fork_map(lambda k: _emd(*langs[k][0], *langs[k][1], workers=1), len(langs), workers=jobs, chunks=1), jobs
+    return [_emd(*a, *b) for a, b in langs], 1
+
+
+def _emd(
+    sa: list[str], pa: np.ndarray, sb: list[str], pb: np.ndarray, workers: int = -1
+) -> tuple[float, bool]:
+    """Exact EMD between two languages; returns (value, solved to optimality)."""
+    if not sa or not sb:
+        return 0.0, True
+    if sa == sb and np.array_equal(pa, pb):
+        return 0.0, True
+    m = cdist(sa, sb, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=workers)
+    if len(sa) == 1 or len(sb) == 1:  # all mass moves: no optimisation needed
+        return float(pa @ m @ pb), True
+    return transport(pa, pb, m)
+
+
+def transport(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[float, bool]:
+    """Exact optimal transport cost between histograms; returns (value, solved to optimality).
+
+    POT's compiled network simplex (``ot.lp.emd_c``, what ``ot.emd2`` calls)
+    without ``emd2``'s per-call backend checks, which cost more than the
+    solve on small problems. ``b`` is rescaled to ``a``'s mass, as ``emd2``
+    does.
+    """
+    from ot.lp.emd_wrap import emd_c
+
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    b = b * (a.sum() / b.sum())
+    m = np.ascontiguousarray(cost, dtype=np.float64)
+    _, value, _, _, code = emd_c(a, b, m, max(1_000_000, 20 * m.size), 1)
+    return float(value), code == 1
+
+
+def codebook(profiles: Sequence[UnitProfile]) -> dict[str, int]:
+    """Activity name -> integer code, names sorted so codes are deterministic."""
+    names = {a for p in profiles for v in p.variants["variant"] for a in v}
+    return {a: i for i, a in enumerate(sorted(names))}
+
+
+def encode(variant: tuple[str, ...], book: Mapping[str, int]) -> str:
+    """One character per activity, avoiding control and surrogate code points."""
+    out = []
+    for a in variant:
+        c = book[a] + 0x100
+        if c >= 0xD800:
+            c += 0x800
+        out.append(chr(c))
+    return "".join(out)
