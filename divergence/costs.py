@@ -522,7 +522,8 @@ def _observed_effort(profile: UnitProfile) -> dict[str, float]:
 
 def _payback(cost: Range, effect: Range) -> Range:
     def months(c: float, saving: float) -> float | None:
-        return float(c) / (saving / 12.0) if saving > 0 else None
+        # below a millionth of a penny a year there is no saving to pay back
+        return 12.0 * float(c) / saving if saving > 1e-6 else None
 
     return Range(
         months(cost.low, effect.high), months(cost.central, effect.central), months(cost.high, effect.low)
