@@ -28,10 +28,10 @@ __all__ = ["analyse", "analyse_events", "default_inputs", "parse_targets", "MODE
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".ptml")
 
 #: Above this many unique variants in a process, alignments to the target use the
-#: directly-follows route of :func:`divergence.alignment.align_variants` and
+#: directly-follows route of :func:`divergence.model.alignment.align_variants` and
 #: cross-conformance replays on the models' directly-follows relations; up to it,
 #: both are exact optimal alignments on the models' state spaces
-#: (:mod:`divergence.statespace`; about 0.4 ms per variant and model).
+#: (:mod:`divergence.model.statespace`; about 0.4 ms per variant and model).
 EXACT_MAX_PROCESS_VARIANTS = 5_000
 
 #: Variants per unit that the language measure uses inside the stability bootstrap.
@@ -104,11 +104,11 @@ def analyse(
     alpha : float, default 0.05
         False-discovery level: a change item is priced only when the test
         of its difference from the target has a Benjamini-Hochberg q-value
-        at most ``alpha`` (see :mod:`divergence.evidence`).
+        at most ``alpha`` (see :mod:`divergence.harmonise.evidence`).
     mix_tolerance : float, default 2.0
         With a unit or pooled target: a unit may run each of the target's
         variants up to this many times as often as the target before the
-        difference counts as a change (case mix; see :mod:`divergence.observed`).
+        difference counts as a change (case mix; see :mod:`divergence.harmonise.observed`).
     min_unit_cases : int, default 5
         Units with fewer cases stay in the tables, flagged, but take no part
         in families, waves and target choice.
@@ -318,7 +318,7 @@ def analyse_events(
     ``events`` may be ``None`` when ``profiles`` (``{process: {unit:
     UnitProfile}}``, e.g. from :func:`divergence.engines.profile_source`) are given.
     """
-    from .costs import load_cost_model
+    from .costs.pricing import load_cost_model
 
     if events is None and profiles is None:
         raise OptionError("analyse_events needs an event frame or ready-made profiles")
@@ -458,7 +458,12 @@ def _analyse_process(
     seed: int,
     progress: ProgressFn,
 ) -> ProcessResult:
-    from . import commonality, conformance, costs, families, harmonise, measures, parallel, pm, waves
+    from .families import commonality, cluster as families
+    from .measures import conformance, compute as measures
+    from .costs import pricing as costs
+    from .harmonise import plan as harmonise, waves
+    from . import parallel
+    from .model import pm
 
     timings: dict[str, float] = {}
     units = list(profiles)
@@ -516,7 +521,7 @@ def _analyse_process(
 
     stability_job = None
     if bootstrap and len(grouped) > 1:
-        from .resampling import ResampledDistance
+        from .families.resampling import ResampledDistance
 
         gplist = [profiles[u] for u in grouped]
         gmodels = [models[u] for u in grouped]
@@ -525,7 +530,7 @@ def _analyse_process(
         def stability_of() -> Any:
             # resamples change only the counts of observed variants: everything
             # that depends on the variants is prepared once
-            from .stability import bootstrap_families
+            from .families.stability import bootstrap_families
 
             distance_fn = ResampledDistance(gplist, gmodels, gmethods, weights=weights, head=BOOTSTRAP_MAX_VARIANTS)
             return bootstrap_families(gplist, distance_fn, fam, n=bootstrap, seed=seed)

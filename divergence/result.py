@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .changes import ChangeItem
+from .harmonise.changes import ChangeItem
 from .profile import UnitProfile
 
 __all__ = ["ProcessResult", "AnalysisResult"]
@@ -27,7 +27,7 @@ class ProcessResult:
     ``exceptions`` the items listed but not priced. ``excluded`` names the
     units with too few cases to take part in families, waves and target
     choice (they have no family and no wave). ``family_bootstrap`` is the
-    :class:`~divergence.stability.FamilyStability` of the families (None
+    :class:`~divergence.families.stability.FamilyStability` of the families (None
     without a bootstrap); ``stability`` its per-family shares (all 1.0
     without one).
     """
@@ -38,22 +38,22 @@ class ProcessResult:
     matrices: dict[str, np.ndarray]
     conformance_raw: np.ndarray | None
     measure_details: dict[str, Any]
-    families: Any  # divergence.families.Families
+    families: Any  # divergence.families.cluster.Families
     stability: dict[str, float]
-    common: Any  # divergence.commonality.CommonCore over all units
+    common: Any  # divergence.families.commonality.CommonCore over all units
     family_common: dict[str, Any]
-    models: dict[str, Any]  # unit -> divergence.pm.Model
-    target: Any  # divergence.harmonise.Target
+    models: dict[str, Any]  # unit -> divergence.model.pm.Model
+    target: Any  # divergence.harmonise.plan.Target
     alignments: dict[str, Any]
     changes: dict[str, list[ChangeItem]]
-    costs: dict[str, Any]  # unit -> divergence.costs.UnitCost
+    costs: dict[str, Any]  # unit -> divergence.costs.pricing.UnitCost
     family_costs: dict[str, Any]
     total_cost: Any
     waves: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     exceptions: dict[str, list[ChangeItem]] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
-    family_bootstrap: Any = None  # divergence.stability.FamilyStability or None
+    family_bootstrap: Any = None  # divergence.families.stability.FamilyStability or None
 
     def matrix(self, name: str = "combined") -> pd.DataFrame:
         """A divergence matrix as a labelled DataFrame."""

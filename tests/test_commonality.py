@@ -1,10 +1,10 @@
-"""Tests of divergence.commonality: exact common cores and local deviations."""
+"""Tests of divergence.families.commonality: exact common cores and local deviations."""
 
 from __future__ import annotations
 
 import pytest
 
-from divergence.commonality import CommonCore, common_core
+from divergence.families.commonality import CommonCore, common_core
 from divergence.errors import OptionError
 from tinylogs import make_profiles
 

@@ -1,4 +1,4 @@
-"""Tests of divergence.conformance: the cross-conformance matrix."""
+"""Tests of divergence.measures.conformance: the cross-conformance matrix."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import behaviour, pm, statespace  # noqa: E402
-from divergence.conformance import conformance_matrix, conformance_raw, unit_fitness  # noqa: E402
+from divergence.model import behaviour, pm, statespace  # noqa: E402
+from divergence.measures.conformance import conformance_matrix, conformance_raw, unit_fitness  # noqa: E402
 from divergence.errors import OptionError  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def test_mismatched_lengths():
 
 
 def test_df_method_switch_and_methods_recorded(units, monkeypatch):
-    from divergence import conformance
+    from divergence.measures import conformance
 
     profs, models = units
     exact = conformance_raw(profs, models)

@@ -1,4 +1,4 @@
-"""Tests of divergence.costs: the cost model file and the pricing rules."""
+"""Tests of divergence.costs.pricing: the cost model file and the pricing rules."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divergence.changes import CHANGE_KINDS, ChangeItem
-from divergence.costs import (
+from divergence.harmonise.changes import CHANGE_KINDS, ChangeItem
+from divergence.costs.pricing import (
     ITEM_COLUMNS,
     LEVELS,
     CostModel,

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::divergence.errors.DivergenceWar
 
 def run_analyse(out: Path, *args: str) -> dict:
     """``divergence analyse ARGS`` (no graphs, 3 bootstrap draws, no A* time limit): its summary.json."""
-    from divergence import cli, pm
+    from divergence import cli
+    from divergence.model import pm
 
     argv = ["analyse", *args, "--out", str(out), "--no-graphs", "--bootstrap", "3", "--quiet"]
     original = pm._astar

@@ -1,4 +1,4 @@
-"""Tests of divergence.families: recovery, automatic rules, ids, medoids, stability."""
+"""Tests of divergence.families.cluster: recovery, automatic rules, ids, medoids, stability."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from scipy.cluster.hierarchy import dendrogram
 
 from divergence.errors import OptionError
-from divergence.families import Families, bootstrap_stability, find_families
-from divergence.measures import combine, compute_measures
+from divergence.families.cluster import Families, bootstrap_stability, find_families
+from divergence.measures.compute import combine, compute_measures
 from tinylogs import make_profiles
 
 

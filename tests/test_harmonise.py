@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import pm  # noqa: E402
-from divergence.changes import ChangeItem  # noqa: E402
+from divergence.model import pm  # noqa: E402
+from divergence.harmonise.changes import ChangeItem  # noqa: E402
 from divergence.errors import ModelError, OptionError  # noqa: E402
-from divergence.harmonise import (  # noqa: E402
+from divergence.harmonise.plan import (  # noqa: E402
     Target,
     align_unit,
     change_items,
@@ -131,6 +131,6 @@ def test_log_move_of_a_step_the_model_has_is_a_move_not_a_drop():
 
 
 def _free(profile, items, target):
-    from divergence.costs import load_cost_model, price_unit
+    from divergence.costs.pricing import load_cost_model, price_unit
 
     return price_unit(profile, items, load_cost_model())

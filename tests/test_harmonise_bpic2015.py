@@ -2,7 +2,7 @@
 
 Reads the real logs from ../shared/data once per module and prices every
 unit against every unit's observed behaviour with the computation the CLI
-uses (:func:`divergence.harmonise.harmonise` with the pipeline's price
+uses (:func:`divergence.harmonise.plan.harmonise` with the pipeline's price
 function).
 """
 
@@ -13,7 +13,8 @@ import json
 import pytest
 from conftest import run_cli, shared_data
 
-from divergence import costs, harmonise
+from divergence.costs import pricing as costs
+from divergence.harmonise import plan as harmonise
 from divergence.io.read import read_logs
 from divergence.profile import profile_units
 

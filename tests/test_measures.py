@@ -1,4 +1,4 @@
-"""Tests of divergence.measures: exact values on tiny logs, pm4py agreement, properties."""
+"""Tests of divergence.measures.compute: exact values on tiny logs, pm4py agreement, properties."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from divergence.errors import DivergenceWarning, OptionError
-from divergence.measures import (
+from divergence.measures.compute import (
     DEFAULT_WEIGHTS,
     LANGUAGE_MAX_CELLS,
     PERFORMANCE_SCALE,
@@ -271,7 +271,7 @@ def test_language_exact_below_the_budget_equals_a_brute_force_emd():
 
 
 def test_pair_caps_keep_the_smaller_unit_whole_when_it_fits():
-    from divergence.language import pair_caps
+    from divergence.measures.emd import pair_caps
 
     assert pair_caps(1000, 1200, 15_000_000) == (1000, 1200)
     assert pair_caps(300, 80_000, 15_000_000) == (300, 50_000)
@@ -386,7 +386,7 @@ def test_matrix_properties(spec, rnd):
 
 
 def test_language_process_pool_matches_serial(monkeypatch):
-    import divergence.language as measures
+    import divergence.measures.emd as measures
 
     (base,) = make_profiles({"a": [("AB", 1)]})
     ps = _random_profiles(np.random.default_rng(3), base, 3)

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import make_profile  # noqa: E402
 
-from divergence import evidence, pm  # noqa: E402
-from divergence.costs import load_cost_model, price_unit  # noqa: E402
+from divergence.harmonise import evidence  # noqa: E402
+from divergence.model import pm  # noqa: E402
+from divergence.costs.pricing import load_cost_model, price_unit  # noqa: E402
 from divergence.errors import OptionError  # noqa: E402
-from divergence.harmonise import harmonise, pooled_target, resolve_target  # noqa: E402
-from divergence.observed import pair_edits, transport_unit  # noqa: E402
+from divergence.harmonise.plan import harmonise, pooled_target, resolve_target  # noqa: E402
+from divergence.harmonise.observed import pair_edits, transport_unit  # noqa: E402
 
 COSTS = load_cost_model()
 RES = {"A": ["ann"], "B": ["bob", "bea"], "C": ["cy"], "D": ["dee"], "E": ["eve"], "X": ["xi"]}

@@ -1,4 +1,4 @@
-"""Tests of divergence.pm: model files, discovery, replay and alignments."""
+"""Tests of divergence.model.pm: model files, discovery, replay and alignments."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import alignment, behaviour, pm  # noqa: E402
+from divergence.model import alignment, behaviour, pm  # noqa: E402
 from divergence.errors import ModelError  # noqa: E402
 
 ABCD = ("A", "B", "C", "D")

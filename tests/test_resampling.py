@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from divergence import conformance, measures, pm
+from divergence.measures import conformance, compute as measures
+from divergence.model import pm
 from divergence.profile import profile_units
-from divergence.resampling import ResampledDistance
+from divergence.families.resampling import ResampledDistance
 
 
 def _profiles():
@@ -66,7 +67,7 @@ def test_resampled_subset_of_variants_is_accepted():
 
 
 def test_bootstrap_from_count_vectors_equals_the_resampled_profiles_path():
-    from divergence import families
+    from divergence.families import cluster as families
 
     ps = _profiles()
     models = [pm.discover_model(p) for p in ps]

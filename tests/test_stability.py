@@ -1,13 +1,13 @@
-"""Tests of divergence.stability: the bootstrap's number of families, chosen and runner-up groupings."""
+"""Tests of divergence.families.stability: the bootstrap's number of families, chosen and runner-up groupings."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from divergence.families import _redraw, bootstrap_stability, find_families
-from divergence.measures import compute_measures
-from divergence.stability import FamilyStability, bootstrap_families, grouping_of
+from divergence.families.cluster import _redraw, bootstrap_stability, find_families
+from divergence.measures.compute import compute_measures
+from divergence.families.stability import FamilyStability, bootstrap_families, grouping_of
 from tinylogs import make_profiles
 
 

@@ -1,4 +1,4 @@
-"""Tests of divergence.statespace: exact alignments on a model's reachability graph."""
+"""Tests of divergence.model.statespace: exact alignments on a model's reachability graph."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from pmhelpers import MODELS, make_profile  # noqa: E402
 
-from divergence import alignment, behaviour, pm, statespace  # noqa: E402
+from divergence.model import alignment, behaviour, pm, statespace  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of divergence.waves.plan_waves."""
+"""Tests of divergence.harmonise.waves.plan_waves."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import divergence.waves as waves_module
+import divergence.harmonise.waves as waves_module
 from divergence.errors import OptionError
-from divergence.waves import WAVE_COLUMNS, plan_waves
+from divergence.harmonise.waves import WAVE_COLUMNS, plan_waves
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:

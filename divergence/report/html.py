@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-from ..changes import CHANGE_KINDS
+from ..harmonise.changes import CHANGE_KINDS
 from ..privacy import fold_profile
 from ..result import AnalysisResult, ProcessResult
 from .text import money
@@ -237,7 +237,7 @@ def _tentative_pill(pr: ProcessResult, family: str) -> str:
 
 def _stability_caveat(pr: ProcessResult) -> str:
     """A caveat under the families table when a family, or the grouping as a whole, comes back in under half the resamples."""
-    from ..stability import TENTATIVE_BELOW
+    from ..families.stability import TENTATIVE_BELOW
 
     fb = pr.family_bootstrap
     if fb is None or not (fb.tentative_families or fb.chosen_share < TENTATIVE_BELOW):

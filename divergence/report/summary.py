@@ -145,8 +145,8 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
 
 
 def _tentative(stability: float | None) -> bool:
-    """A family that reappears in under half the bootstrap resamples (see divergence.stability)."""
-    from ..stability import TENTATIVE_BELOW
+    """A family that reappears in under half the bootstrap resamples (see divergence.families.stability)."""
+    from ..families.stability import TENTATIVE_BELOW
 
     return stability is not None and not math.isnan(stability) and stability < TENTATIVE_BELOW
 

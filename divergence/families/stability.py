@@ -4,7 +4,7 @@
 distance and groups the units again, twice per resample: once into the
 chosen number of families (does each family reappear exactly?) and once by
 the same rule that chose the families (how many families, and which
-grouping?). :func:`divergence.families.bootstrap_stability` is the first
+grouping?). :func:`divergence.families.cluster.bootstrap_stability` is the first
 half alone.
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import OptionError
-from .parallel import fork_map
-from .profile import UnitProfile
+from ..errors import OptionError
+from ..parallel import fork_map
+from ..profile import UnitProfile
 
 __all__ = ["FamilyStability", "bootstrap_families", "TENTATIVE_BELOW", "grouping_of"]
 
@@ -98,7 +98,7 @@ def bootstrap_families(
     twice: into ``families.n_families`` families (a family *reappears* when
     some resampled family has exactly its members), and by the rule that
     chose ``families`` (the automatic rule of
-    :func:`divergence.families.find_families`, or the given number), whose
+    :func:`divergence.families.cluster.find_families`, or the given number), whose
     grouping and number of families are counted.
 
     Parameters
@@ -108,7 +108,7 @@ def bootstrap_families(
     distance_fn : callable
         ``distance_fn(profiles) -> ndarray``, the distance the families were
         built on. It must read only ``variants`` and ``durations``. A
-        :class:`divergence.resampling.ResampledDistance` over the same units
+        :class:`divergence.families.resampling.ResampledDistance` over the same units
         is fed count vectors instead (the same draws, faster).
     families : Families
     n : int, default 50
@@ -130,7 +130,7 @@ def bootstrap_families(
     n calls of ``distance_fn`` plus 2n clusterings: O(n·(cost of the
     distance + N³)) for N units.
     """
-    from .families import _redraw, _resample, find_families
+    from .cluster import _redraw, _resample, find_families
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise OptionError(f"bootstrap resamples must be a positive integer, got {n!r}")

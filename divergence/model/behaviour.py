@@ -1,6 +1,6 @@
 """What a process model allows, computed on its Petri net without pm4py.
 
-The net's reachability graph (:mod:`divergence.statespace`), the
+The net's reachability graph (:mod:`divergence.model.statespace`), the
 directly-follows relation of its language (:func:`model_graph`), that
 relation as an automaton, the shortest visible run and the bounded
 enumeration of its language. Everything is cached per model (models hash
@@ -16,7 +16,7 @@ from collections import Counter, deque
 from typing import TYPE_CHECKING
 
 from . import statespace
-from .errors import ModelError
+from ..errors import ModelError
 
 if TYPE_CHECKING:
     from .pm import Model
@@ -47,7 +47,7 @@ GRAPH_MAX_STATES = 50_000
 
 
 #: Models with at most this many reachable markings are aligned exactly on
-#: their state space (:mod:`divergence.statespace`); its distance matrix
+#: their state space (:mod:`divergence.model.statespace`); its distance matrix
 #: takes ``4 * n^2`` bytes.
 EXACT_MAX_STATES = 3_000
 

@@ -9,10 +9,10 @@ Three kinds of target:
 - ``model``: a model file (BPMN, PNML, PTML) given by the user.
 
 A unit's backlog against an observed target comes from an optimal transport
-of its variants onto the target's (:mod:`divergence.observed`), so the target
+of its variants onto the target's (:mod:`divergence.harmonise.observed`), so the target
 unit maps onto itself with no change by construction; against a model file
-it comes from alignments (:mod:`divergence.aligned`). Every candidate item is
-then tested against the target (:mod:`divergence.evidence`): items that are
+it comes from alignments (:mod:`divergence.harmonise.aligned`). Every candidate item is
+then tested against the target (:mod:`divergence.harmonise.evidence`): items that are
 not statistically supported, or affect fewer than ``min_share`` of the
 unit's cases, are *exceptions*: listed, not priced.
 
@@ -34,16 +34,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import aligned, evidence, observed
-from .aligned import UnitAlignment, align_unit, change_items, deviations, staff_of
-from .behaviour import model_graph
+from ..errors import OptionError
+from ..model.behaviour import model_graph
+from ..model.pm import MODEL_SUFFIXES, Model, discover_model_from_variants, read_model
+from ..profile import UnitProfile, profile_from_variants
+from . import observed
+from .aligned import UnitAlignment, align_unit, change_items, deviations
+from .backlog import DROP_MAX_TARGET_SHARE, judge, observed_items
 from .changes import ChangeItem
-from .errors import OptionError
 from .observed import UnitTransport
-from .pm import MODEL_SUFFIXES, Model, discover_model_from_variants, read_model
-from .profile import UnitProfile, profile_from_variants
 
 __all__ = [
     "Target",
@@ -75,11 +74,8 @@ AUTO_TIE_MARGIN = 0.05
 #: ``auto`` tries every eligible unit up to this many; beyond, the family
 #: medoids and the largest units up to this many.
 AUTO_MAX_UNIT_CANDIDATES = 8
-#: A step the target does in at least this share of its cases is never a
-#: ``drop``: doing it in more cases than the target is case mix.
-DROP_MAX_TARGET_SHARE = 0.5
 
-#: ``price(profile, items, target) -> divergence.costs.UnitCost``
+#: ``price(profile, items, target) -> divergence.costs.pricing.UnitCost``
 PriceFn = Callable[[UnitProfile, list[ChangeItem], "Target"], Any]
 
 
@@ -125,7 +121,7 @@ class Harmonisation:
     exceptions : dict
         unit -> items that are listed but not priced, each with its ``note``.
     costs : dict
-        unit -> :class:`divergence.costs.UnitCost` of ``changes``.
+        unit -> :class:`divergence.costs.pricing.UnitCost` of ``changes``.
     adoption_cost : float
         Central one-off cost plus :data:`TARGET_HORIZON_YEARS` years of the
         central running cost that items add (savings not counted), summed
@@ -231,7 +227,7 @@ def harmonise_onto(
     tolerance : float, default 2.0
         Case-mix tolerance of the transport (observed targets only).
     method : str, default "auto"
-        Alignment route for model targets (:func:`divergence.alignment.align_variants`).
+        Alignment route for model targets (:func:`divergence.model.alignment.align_variants`).
     transports : mapping, optional
         Already computed transports of units onto this target (reused).
 
@@ -330,142 +326,11 @@ def choose_target(spec: str | Path, profiles: Mapping[str, UnitProfile], models:
     return harmonise(spec, profiles, models, **kw).target
 
 
-def observed_items(profile: UnitProfile, transport: UnitTransport, target: UnitProfile) -> list[ChangeItem]:
-    """Candidate change items of a unit from its transport onto an observed target.
-
-    Aggregates :func:`divergence.observed.pair_edits` over the transported
-    pairs, weighted by the cases moved: reorders and rework as they are;
-    deletions and insertions netted per activity into ``drop`` (net excess)
-    or ``add`` (net deficit). A net excess of a step the target does in at
-    least :data:`DROP_MAX_TARGET_SHARE` of its cases is case mix, not a
-    drop: it is returned with a ``note`` (an exception). Items are not yet
-    judged (no p-values) nor filtered by share.
-    """
-    total = max(profile.cases, 1)
-    cases: dict = defaultdict(float)
-    occ: dict = defaultdict(float)
-    neighbours: dict = defaultdict(set)
-    cache: dict = {}
-    for v, w, m, d in zip(transport.pairs["unit_variant"], transport.pairs["target_variant"],
-                          transport.pairs["cases"], transport.pairs["distance"]):
-        if d == 0:
-            continue
-        e = cache.get((v, w))
-        if e is None:
-            e = cache[(v, w)] = observed.pair_edits(v, w)
-        for key_kind, table in (("reorder", e.reorders), ("rework", e.rework), ("del", e.deleted), ("ins", e.inserted)):
-            for acts, k in table.items():
-                key = (key_kind, acts if isinstance(acts, tuple) else (acts,))
-                cases[key] += m
-                occ[key] += m * k
-        for x, nb in e.neighbours.items():
-            neighbours[x] |= nb
-    t_share = dict(zip(target.activities["activity"], target.activities["cases"] / max(target.cases, 1)))
-    staff = staff_of(profile)
-    per_year = profile.cases_per_year
-    out = []
-    for (kind, acts), c in cases.items():
-        o = occ[(kind, acts)]
-        note = ""
-        if kind in ("del", "ins"):
-            other = cases.get(("ins" if kind == "del" else "del", acts), 0.0)
-            net = c - other
-            if net <= 1e-9:
-                continue
-            o, c = o * net / c, net
-            kind = "drop" if kind == "del" else "add"
-            share_t = t_share.get(acts[0], 0.0)
-            if kind == "drop" and share_t >= DROP_MAX_TARGET_SHARE:
-                note = (
-                    f"the target does {acts[0]} in {share_t:.0%} of its cases: doing it in more cases "
-                    "is case mix, not a step to drop"
-                )
-        who = neighbours[acts[0]] if kind == "add" else set(acts)
-        n_staff = len(set().union(*(staff.get(a, set()) for a in who))) if who else 0
-        share = c / total
-        out.append(
-            ChangeItem(kind, acts, int(round(c)), float(share), float(per_year * share), int(round(o)),
-                       max(1, n_staff), note=note)
-        )
-    out.sort(key=lambda it: (-it.share, it.kind, it.activities))
-    return out
-
-
-def judge(
-    candidates: Mapping[str, list[ChangeItem]],
-    profiles: Mapping[str, UnitProfile],
-    target: Target,
-    *,
-    min_share: float = 0.05,
-    alpha: float = 0.05,
-) -> tuple[dict[str, list[ChangeItem]], dict[str, list[ChangeItem]]]:
-    """Test every candidate item, adjust for many tests, split into priced items and exceptions.
-
-    Against an observed target each item's case-level indicator is compared
-    with a one-sided Fisher exact test; against a model target the item's
-    share is tested to exceed ``min_share`` (exact binomial). q-values are
-    Benjamini-Hochberg over all items of all units. An item is priced when
-    it has no note, its share is at least ``min_share`` and q <= ``alpha``.
-
-    Returns
-    -------
-    (changes, exceptions) : dicts unit -> list of ChangeItem, each sorted
-    by cases descending, then kind and activities.
-    """
-    if not 0.0 < alpha <= 1.0:
-        raise OptionError(f"alpha must be in (0, 1], got {alpha!r}")
-    flat: list[tuple[str, ChangeItem]] = [(u, it) for u in candidates for it in candidates[u]]
-    p = np.ones(len(flat))
-    tests = [""] * len(flat)
-    if target.profile is not None:
-        tp = target.profile
-        t_ind = evidence.CaseIndicators(list(tp.variants["variant"]), tp.variants["cases"])
-        u_ind = {
-            u: evidence.CaseIndicators(list(profiles[u].variants["variant"]), profiles[u].variants["cases"])
-            for u in candidates
-        }
-        for k, (u, it) in enumerate(flat):
-            if it.kind not in evidence.INDICATOR_OF:
-                continue
-            what, direction = evidence.INDICATOR_OF[it.kind]
-            ru = u_ind[u].rate(it.kind, it.activities)
-            rt = t_ind.rate(it.kind, it.activities)
-            p[k] = evidence.fisher_one_sided(ru, rt, direction)
-            tests[k] = (
-                f"cases that {_indicator_words(it.kind, it.activities)}: unit {ru.share:.1%} "
-                f"({ru.cases}/{ru.total}), target {rt.share:.1%} ({rt.cases}/{rt.total}); "
-                f"one-sided Fisher exact p={p[k]:.2g}"
-            )
-    else:
-        for k, (u, it) in enumerate(flat):
-            n = profiles[u].cases
-            p[k] = evidence.binomial_above(it.cases, n, min_share)
-            tests[k] = (
-                f"{it.cases} of {n} cases ({it.share:.1%}) deviate; exact binomial test that the share "
-                f"exceeds {min_share:.0%}: p={p[k]:.2g}"
-            )
-    q = evidence.bh_adjust(p)
-    changes: dict[str, list[ChangeItem]] = {u: [] for u in candidates}
-    exceptions: dict[str, list[ChangeItem]] = {u: [] for u in candidates}
-    for k, (u, it) in enumerate(flat):
-        note = it.note
-        if not note and it.share < min_share:
-            note = f"in {it.share:.1%} of the unit's cases, under the {min_share:.0%} threshold"
-        if not note and q[k] > alpha:
-            note = f"not statistically supported (q={q[k]:.2g} > {alpha:g})"
-        judged = replace(it, p_value=float(p[k]), q_value=float(q[k]), test=tests[k], note=note)
-        (exceptions if note else changes)[u].append(judged)
-    for d in (changes, exceptions):
-        for u in d:
-            d[u].sort(key=lambda it: (-it.cases, -it.share, it.kind, it.activities))
-    return changes, exceptions
-
-
 def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
     """Share of a model's directly-follows pairs that the pooled log shows.
 
     ``|model pairs & log pairs| / |model pairs|`` over
-    :func:`divergence.behaviour.model_graph` edges; 1.0 for a model without
+    :func:`divergence.model.behaviour.model_graph` edges; 1.0 for a model without
     pairs, near 0 for flower-like models.
     """
     seen: set = set()
@@ -559,14 +424,6 @@ def _totals(h: Harmonisation) -> tuple[float, float, float, float, float]:
 
 def _signed(x: float) -> str:
     return f"saving £{x:,.0f}" if x >= 0 else f"added cost £{-x:,.0f}"
-
-
-def _indicator_words(kind: str, acts: tuple[str, ...]) -> str:
-    if kind in ("add", "drop"):
-        return f"do {acts[0]}"
-    if kind == "rework":
-        return f"do {acts[0]} more than once"
-    return f"do {acts[1]} before {acts[0]}"
 
 
 def _features(v: tuple[str, ...]):

@@ -31,7 +31,7 @@ The comparison is an optimal transport between the two stochastic languages
 5. **Deletions and insertions are netted per activity** over the whole
    unit: a unit that does X in other cases than the target, but as often,
    has nothing to change about X. A net excess of X is a candidate ``drop``,
-   a net deficit a candidate ``add``. :mod:`divergence.evidence` then keeps
+   a net deficit a candidate ``add``. :mod:`divergence.harmonise.evidence` then keeps
    only what is statistically supported and practically large enough.
 
 Limits: the decomposition names each move by one neighbour; the tolerance is
@@ -52,8 +52,8 @@ import pandas as pd
 from rapidfuzz.distance import Indel
 from rapidfuzz.process import cdist
 
-from .errors import OptionError
-from .profile import UnitProfile
+from ..errors import OptionError
+from ..profile import UnitProfile
 
 __all__ = [
     "UnitTransport",

@@ -1,8 +1,8 @@
 """The ``language`` measure: earth mover's distance between stochastic languages.
 
-Kept apart from :mod:`divergence.measures` (which registers it) because of
+Kept apart from :mod:`divergence.measures.compute` (which registers it) because of
 its size: the cost-matrix budget, the tail merge of a capped pair and the
-exact transport solver live here, and :mod:`divergence.resampling` reuses
+exact transport solver live here, and :mod:`divergence.families.resampling` reuses
 the solver and the activity encoding.
 """
 
@@ -16,9 +16,9 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
-from . import parallel
-from .errors import DivergenceWarning, OptionError
-from .profile import UnitProfile
+from .. import parallel
+from ..errors import DivergenceWarning, OptionError
+from ..profile import UnitProfile
 
 __all__ = ["LANGUAGE_MAX_CELLS", "language", "transport", "pair_caps"]
 

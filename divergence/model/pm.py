@@ -18,14 +18,14 @@ import io
 import warnings
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
+from .dfgfilter import dfg_counts, filter_dfg, project_frequent
+from .net import MAX_MODEL_BYTES, MODEL_SUFFIXES, Model
 
 __all__ = [
     "Model",
@@ -36,18 +36,6 @@ __all__ = [
     "replay_fitness",
     "DFG_MIN_CASE_SHARE",
 ]
-
-
-#: Model file endings :func:`read_model` accepts, with what they hold.
-MODEL_SUFFIXES = {
-    ".bpmn": "BPMN 2.0 diagram",
-    ".pnml": "Petri net (PNML)",
-    ".ptml": "process tree (PTML)",
-}
-
-
-#: Largest model file read (bytes).
-MAX_MODEL_BYTES = 64 * 1024**2
 
 
 #: Variant sets up to this many events in total (sum of unique variants'
@@ -74,38 +62,6 @@ DFG_NOISE_STEPS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 #: ... unless the sub-graph has at most this many activities: small flowers
 #: (a handful of steps in any order) are kept as they are.
 DFG_FLOWER_MAX_ACTIVITIES = 8
-
-
-@dataclass(frozen=True, eq=False)
-class Model:
-    """A process model as an accepting Petri net.
-
-    Models compare and hash by identity, which keys the per-model caches.
-
-    Attributes
-    ----------
-    name : str
-        Display name (unit name, file stem, ``"pooled"``).
-    kind : str
-        ``"discovered"``, ``"file"`` or ``"pooled"``.
-    net, initial_marking, final_marking
-        pm4py ``PetriNet`` and its ``Marking`` objects.
-    activities : frozenset of str
-        Labels of the visible transitions.
-    source : str
-        Where it came from: a file path or a description of the discovery.
-    tree : pm4py ProcessTree or None
-        The process tree the net was built from, when there is one.
-    """
-
-    name: str
-    kind: str
-    net: Any = field(repr=False)
-    initial_marking: Any = field(repr=False)
-    final_marking: Any = field(repr=False)
-    activities: frozenset
-    source: str
-    tree: Any = field(default=None, repr=False)
 
 
 def read_model(path: str | Path) -> Model:
@@ -287,7 +243,7 @@ def discover_model_from_variants(
                 tree = _imf(uvcl, noise_threshold)
                 route = f"IMf(noise={noise_threshold:g}) on {len(uvcl)} variants"
             else:
-                sub, kept, n_acts = _project_frequent(uvcl, share, noise_threshold)
+                sub, kept, n_acts = project_frequent(uvcl, share, noise_threshold)
                 what = f"{len(kept)} of {n_acts} activities (in >= {share:.0%} of cases)"
                 if _imf_feasible(sub):
                     tree = _imf(sub, noise_threshold)
@@ -320,29 +276,6 @@ def _imf(uvcl: Counter, noise: float):
 
     params = {"noise_threshold": noise, "multiprocessing": False}
     return IMFUVCL(params).apply(IMDataStructureUVCL(uvcl), params)
-
-
-def _project_frequent(uvcl: Mapping[tuple[str, ...], int], share: float, noise: float):
-    """Variants with activities found in fewer than ``share`` of the cases removed.
-
-    Returns the projected variants (empty ones dropped unless they are more
-    than ``noise`` of the cases; never all of them), the kept activities
-    and the number of activities before.
-    """
-    n = sum(uvcl.values())
-    in_cases: Counter = Counter()
-    for var, c in uvcl.items():
-        for a in set(var):
-            in_cases[a] += c
-    kept = {a for a, c in in_cases.items() if c >= share * n}
-    if not kept and in_cases:  # keep at least the most frequent activity
-        kept = {max(sorted(in_cases), key=in_cases.__getitem__)}
-    out: Counter = Counter()
-    for var, c in uvcl.items():
-        out[tuple(a for a in var if a in kept)] += c
-    if () in out and out[()] <= noise * n and len(out) > 1:
-        del out[()]
-    return out, kept, len(in_cases)
 
 
 _IMFD = None
@@ -386,7 +319,7 @@ def _imd_filtered(uvcl: Mapping[tuple[str, ...], int], noise: float):
                 if len(acts) <= DFG_FLOWER_MAX_ACTIVITIES or not graph:
                     return None
                 for step in DFG_NOISE_STEPS:
-                    kept, s_kept, e_kept = _filter_dfg(graph, starts, ends, max(step, self.noise))
+                    kept, s_kept, e_kept = filter_dfg(graph, starts, ends, max(step, self.noise))
                     if len(kept) == len(graph) and len(s_kept) == len(starts) and len(e_kept) == len(ends):
                         continue
                     sub = IMDataStructureDFG(
@@ -399,8 +332,8 @@ def _imd_filtered(uvcl: Mapping[tuple[str, ...], int], noise: float):
 
         _IMFD = _IMfD
 
-    graph, starts, ends = _dfg(uvcl)
-    kept, s_kept, e_kept = _filter_dfg(graph, starts, ends, noise)
+    graph, starts, ends = dfg_counts(uvcl)
+    kept, s_kept, e_kept = filter_dfg(graph, starts, ends, noise)
     idfg = InductiveDFG(dfg=DFG(kept, s_kept, e_kept), skip=() in uvcl)
     miner = _IMFD({})
     miner.noise = noise
@@ -491,88 +424,6 @@ def _astar(trace, model: Model, timeout_s: float) -> tuple[tuple[str, str], ...]
         elif model_label is not None:
             moves.append(("model", model_label))
     return tuple(moves)
-
-
-def _dfg(uvcl: Mapping[tuple[str, ...], int]) -> tuple[Counter, Counter, Counter]:
-    """Directly-follows, start and end counts of variants."""
-    graph: Counter = Counter()
-    starts: Counter = Counter()
-    ends: Counter = Counter()
-    for var, c in uvcl.items():
-        if not var:
-            continue
-        starts[var[0]] += c
-        ends[var[-1]] += c
-        for a, b in zip(var, var[1:]):
-            graph[(a, b)] += c
-    return graph, starts, ends
-
-
-def _filter_dfg(graph: Mapping, starts: Mapping, ends: Mapping, noise: float):
-    """Directly-follows graph with infrequent edges dropped, kept connected.
-
-    An edge ``a -> b`` is kept when its count reaches ``noise`` times the
-    largest outgoing count of ``a`` (its end count included) and ``noise``
-    times the largest incoming count of ``b`` (its start count included);
-    start and end activities are kept against the most frequent start, and
-    against the activity's own largest outgoing count. Then, while some
-    activity is unreachable from a start activity (or cannot reach an end
-    activity), its strongest dropped link from the reachable part is
-    restored, so that every activity stays on a start-to-end path (IMd
-    needs this). Returns new Counters (graph, starts, ends).
-    """
-    out_max: Counter = Counter()
-    in_max: Counter = Counter()
-    for (a, b), c in graph.items():
-        out_max[a] = max(out_max[a], c)
-        in_max[b] = max(in_max[b], c)
-    for a, c in ends.items():
-        out_max[a] = max(out_max[a], c)
-    for a, c in starts.items():
-        in_max[a] = max(in_max[a], c)
-    kept = {e: c for e, c in graph.items() if c >= noise * out_max[e[0]] and c >= noise * in_max[e[1]]}
-    s_max = max(starts.values(), default=0)
-    s_kept = {a: c for a, c in starts.items() if c >= noise * s_max}
-    e_kept = {a: c for a, c in ends.items() if c >= noise * out_max[a]}
-    acts = set(starts) | set(ends) | {a for e in graph for a in e}
-    for forward in (True, False):
-        src, dst = (s_kept, starts) if forward else (e_kept, ends)
-        while True:
-            reach = _reach(src, kept, forward)
-            missing = acts - reach
-            if not missing:
-                break
-            best: dict[str, tuple[int, tuple | None]] = {}
-            for b in missing:
-                if b in dst:
-                    best[b] = (dst[b], None)
-            for (a, b), c in graph.items():
-                x, y = (a, b) if forward else (b, a)
-                if x in reach and y in missing and c > best.get(y, (-1, None))[0]:
-                    best[y] = (c, (a, b))
-            if not best:  # cannot happen for variant-derived graphs
-                break
-            for b, (c, e) in best.items():
-                if e is None:
-                    src[b] = c
-                else:
-                    kept[e] = c
-    return Counter(kept), Counter(s_kept), Counter(e_kept)
-
-
-def _reach(seeds: Iterable[str], edges: Mapping[tuple[str, str], int], forward: bool) -> set[str]:
-    adj: dict[str, list[str]] = {}
-    for a, b in edges:
-        x, y = (a, b) if forward else (b, a)
-        adj.setdefault(x, []).append(y)
-    seen = set(seeds)
-    stack = list(seen)
-    while stack:
-        for y in adj.get(stack.pop(), ()):
-            if y not in seen:
-                seen.add(y)
-                stack.append(y)
-    return seen
 
 
 def _model(net, im, fm, *, name: str, kind: str, source: str, tree=None) -> Model:

@@ -6,17 +6,17 @@ Reijers' cross-conformance matrix.
 
 Three fitness methods, chosen per (unit, model) pair by :func:`conformance_method`:
 
-* ``"align"``: optimal-alignment fitness (:func:`divergence.alignment.alignment_fitness`),
+* ``"align"``: optimal-alignment fitness (:func:`divergence.model.alignment.alignment_fitness`),
   exact, computed on the model's state space for all of a unit's variants
-  at once; for models with at most :data:`divergence.behaviour.EXACT_MAX_STATES`
+  at once; for models with at most :data:`divergence.model.behaviour.EXACT_MAX_STATES`
   reachable markings and units whose variants are not too many (below);
-* ``"token"``: pm4py token-based replay (:func:`divergence.pm.replay_fitness`),
+* ``"token"``: pm4py token-based replay (:func:`divergence.model.pm.replay_fitness`),
   for the rare small model whose state space is larger than that, and on
   request;
-* ``"df"``: directly-follows replay (:func:`divergence.alignment.df_fitness`): a
+* ``"df"``: directly-follows replay (:func:`divergence.model.alignment.df_fitness`): a
   variant's fitness is the share of its start activity, directly-follows
   pairs and end activity that the model's directly-follows relation
-  (:func:`divergence.behaviour.model_graph`) allows. Linear in the events,
+  (:func:`divergence.model.behaviour.model_graph`) allows. Linear in the events,
   vectorised over unique variants and cached per (model, variant). Used
   when the model has more than :data:`DF_MIN_ACTIVITIES` activities or the
   unit's unique variants hold more than :data:`DF_MIN_VARIANT_EVENTS` events
@@ -38,11 +38,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import OptionError
-from .alignment import alignment_fitness, df_fitness
-from .behaviour import exact_alignment_possible
-from .pm import Model, replay_fitness
-from .profile import UnitProfile
+from ..errors import OptionError
+from ..model.alignment import alignment_fitness, df_fitness
+from ..model.behaviour import exact_alignment_possible
+from ..model.pm import Model, replay_fitness
+from ..profile import UnitProfile
 
 __all__ = [
     "ConformanceMatrix",

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError
+from ..errors import OptionError
 
 __all__ = ["plan_waves", "WAVE_COLUMNS"]
 

@@ -1,7 +1,7 @@
 """Change items: the harmonisation backlog's unit of work.
 
-:mod:`divergence.harmonise` produces them from alignments of a unit's variants
-to the target; :mod:`divergence.costs` prices them.
+:mod:`divergence.harmonise.plan` produces them from alignments of a unit's variants
+to the target; :mod:`divergence.costs.pricing` prices them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class ChangeItem:
         the staff of the activities next to the missing step, at least 1).
     p_value, q_value : float or None
         Evidence that the difference is real rather than sampling noise
-        (:mod:`divergence.evidence`): the test's p-value and its
+        (:mod:`divergence.harmonise.evidence`): the test's p-value and its
         Benjamini-Hochberg adjusted value over all items of the process.
     test : str
         The test and the rates it compared, in words.

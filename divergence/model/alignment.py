@@ -3,7 +3,7 @@
 The routes (exact on the model's state space, on its directly-follows
 graph, the enumerated language, pm4py's A* on request) are described in
 :func:`align_variants`. Only the A* route calls pm4py, through
-:mod:`divergence.pm`.
+:mod:`divergence.model.pm`.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def align_variants(
     directly-follows graph (:func:`model_graph`; paths from a start to an
     end activity). The graph is an automaton (:func:`_dfg_space`: the
     state is the last activity) and the alignment the shortest path of
-    :mod:`divergence.statespace`, all variants at once. Optimal for the
+    :mod:`divergence.model.statespace`, all variants at once. Optimal for the
     directly-follows language, which contains the model's language (it
     equals it for models without concurrency or long-distance
     dependencies), so it never overstates deviations; ``exact=False``.
@@ -150,7 +150,7 @@ def align_variants(
 
     Other models with ``method="auto"``: ``state-space``, an optimal
     alignment on the model's reachability graph (exact, deterministic, all
-    variants at once; :mod:`divergence.statespace`) when it has at most
+    variants at once; :mod:`divergence.model.statespace`) when it has at most
     :data:`EXACT_MAX_STATES` markings; else ``language`` (1 below) when the
     enumeration completes, else ``dfg``. With ``method="astar"``, in order:
 

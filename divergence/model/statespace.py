@@ -21,7 +21,7 @@ where ``a`` is event ``i``'s activity. One step costs O(edges labelled
 position, grouped by activity. The alignment cost is ``C[len, final]``;
 the moves are recovered by walking the programme backwards.
 
-This module knows nothing of pm4py: :mod:`divergence.behaviour` compiles a net into
+This module knows nothing of pm4py: :mod:`divergence.model.behaviour` compiles a net into
 ``(label, pre, post)`` transitions and calls :func:`explore`.
 """
 
@@ -168,7 +168,7 @@ def explore(trans: Sequence, start: tuple, final: tuple, max_states: int) -> Sta
     ----------
     trans : sequence of (label or None, pre, post)
         Transitions in a fixed order: ``pre`` a tuple of ``(place, weight)``,
-        ``post`` a mapping place -> weight (see ``divergence.behaviour._compile``).
+        ``post`` a mapping place -> weight (see ``divergence.model.behaviour._compile``).
     start, final : tuple
         Markings as sorted ``(place, tokens)`` tuples.
     max_states : int

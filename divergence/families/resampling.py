@@ -1,6 +1,6 @@
 """The combined divergence of resampled units, from count vectors alone.
 
-The stability bootstrap (:func:`divergence.families.bootstrap_stability`)
+The stability bootstrap (:func:`divergence.families.cluster.bootstrap_stability`)
 redraws each unit's cases and asks for the combined divergence again, tens
 of times. Resampling changes only how many cases each variant has, never the
 variants themselves, so everything that depends on the variants is computed
@@ -24,9 +24,9 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 from scipy import sparse
 
-from . import measures
-from .conformance import variant_fitness
-from .profile import UnitProfile
+from ..measures import compute as measures
+from ..measures.conformance import variant_fitness
+from ..profile import UnitProfile
 
 __all__ = ["ResampledDistance"]
 
@@ -43,7 +43,7 @@ class ResampledDistance:
         conformance matrix) the conformance measure is included.
     methods : array of str, optional
     weights : mapping, optional
-        Weights of :func:`divergence.measures.combine`.
+        Weights of :func:`divergence.measures.compute.combine`.
     head : int, default 100
         Variants per unit the language measure compares exactly; the others
         move to their nearest kept variant.

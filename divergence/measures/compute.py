@@ -6,11 +6,11 @@ process identically in this respect; 1: nothing in common). Measures live in
 one registry, :data:`MEASURES`; :func:`register` adds one, and
 :func:`compute_measures` runs a selection of them. :func:`combine` mixes
 matrices (including the asymmetric ``conformance`` matrix computed by
-:mod:`divergence.conformance`) into the one used to form families.
+:mod:`divergence.measures.conformance`) into the one used to form families.
 
 All measures read only ``profile.variants`` (unique variants with case
 counts) and ``profile.durations``, never individual cases, so they also work
-on resampled profiles (see :func:`divergence.families.bootstrap_stability`).
+on resampled profiles (see :func:`divergence.families.cluster.bootstrap_stability`).
 
 =============  ==============================================================
 ``language``   earth mover's distance between the stochastic languages
@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import rel_entr
 
-from . import language as _language
-from .errors import OptionError
-from .profile import UnitProfile
+from . import emd as _language
+from ..errors import OptionError
+from ..profile import UnitProfile
 
 __all__ = [
     "MEASURES",
@@ -240,7 +240,7 @@ def combine(
     return _finish(out)
 
 
-#: The ``language`` measure; implemented in :mod:`divergence.language`.
+#: The ``language`` measure; implemented in :mod:`divergence.measures.emd`.
 language = register("language")(_language.language)
 
 

@@ -2,7 +2,7 @@
 
 Used when the target is a model (BPMN, PNML, PTML), where alignments are the
 right tool. :func:`align_unit` aligns every unique variant
-(:func:`divergence.alignment.align_variants`); :func:`change_items` groups
+(:func:`divergence.model.alignment.align_variants`); :func:`change_items` groups
 the alignments' log and model moves into change items.
 """
 
@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .alignment import Alignment, align_variants
+from ..model.alignment import Alignment, align_variants
 from .changes import ChangeItem
-from .pm import Model
-from .profile import UnitProfile
+from ..profile import UnitProfile
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .harmonise import Target
+    from .plan import Target
 
 __all__ = ["UnitAlignment", "align_unit", "change_items", "deviations", "staff_of"]
 
@@ -40,7 +39,7 @@ class UnitAlignment:
     cases : tuple of int
         Cases per variant, same order.
     exact : bool
-        Whether every alignment is optimal (see :func:`divergence.alignment.align_variants`).
+        Whether every alignment is optimal (see :func:`divergence.model.alignment.align_variants`).
     alphabet : frozenset of str
         The target model's activities (a log move of one of them is a
         ``move``, of any other a ``drop``).
@@ -70,7 +69,7 @@ def align_unit(
     timeout_s : float, default 2.0
         Per-variant time bound of the optimal alignment (then fallbacks).
     method : {"auto", "dfg"}, default "auto"
-        Alignment route, see :func:`divergence.alignment.align_variants`.
+        Alignment route, see :func:`divergence.model.alignment.align_variants`.
 
     Returns
     -------

@@ -3,7 +3,7 @@
 :func:`find_families` clusters units on a divergence matrix (average-linkage
 agglomerative clustering) and chooses the number of families;
 :func:`bootstrap_stability` measures how reliably each family reappears when
-every unit's cases are resampled (:mod:`divergence.stability` has the whole
+every unit's cases are resampled (:mod:`divergence.families.stability` has the whole
 bootstrap: the number of families and the groupings it finds).
 """
 
@@ -18,8 +18,8 @@ import pandas as pd
 from scipy.cluster.hierarchy import cut_tree, leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from .errors import OptionError
-from .profile import UnitProfile
+from ..errors import OptionError
+from ..profile import UnitProfile
 
 __all__ = [
     "Families",
@@ -132,7 +132,7 @@ def find_families(
     Parameters
     ----------
     distance : ndarray
-        N×N symmetric matrix in [0, 1] (e.g. :func:`divergence.measures.combine`).
+        N×N symmetric matrix in [0, 1] (e.g. :func:`divergence.measures.compute.combine`).
     units : sequence of str
         Unit names aligned with the matrix; distinct.
     n_families : int or "auto", default "auto"
@@ -270,7 +270,7 @@ def bootstrap_stability(
 
     Notes
     -----
-    The ``per_family`` part of :func:`divergence.stability.bootstrap_families`,
+    The ``per_family`` part of :func:`divergence.families.stability.bootstrap_families`,
     which also tells how often the automatic rule picks the same grouping.
     n calls of ``distance_fn`` plus 2n clusterings, split over the cores
     from 8 resamples on; each resample has its own seed

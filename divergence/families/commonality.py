@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import OptionError
-from .profile import UnitProfile
+from ..errors import OptionError
+from ..profile import UnitProfile
 
 __all__ = ["CommonCore", "common_core"]
 

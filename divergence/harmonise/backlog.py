@@ -1,0 +1,172 @@
+"""A unit's change backlog against an observed target, and the test that judges every item.
+
+:func:`observed_items` turns the transport of a unit's variants onto the
+target's (:mod:`.observed`) into candidate change items; :func:`judge` tests
+each candidate against the target (:mod:`.evidence`), adjusts for the many
+tests of a process, and splits the candidates into priced items and
+exceptions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import OptionError
+from ..profile import UnitProfile
+from . import evidence, observed
+from .aligned import staff_of
+from .changes import ChangeItem
+from .observed import UnitTransport
+
+if TYPE_CHECKING:
+    from .plan import Target
+
+__all__ = ["observed_items", "judge", "DROP_MAX_TARGET_SHARE"]
+
+#: A step the target does in at least this share of its cases is never a
+#: ``drop``: doing it in more cases than the target is case mix.
+DROP_MAX_TARGET_SHARE = 0.5
+
+
+def observed_items(profile: UnitProfile, transport: UnitTransport, target: UnitProfile) -> list[ChangeItem]:
+    """Candidate change items of a unit from its transport onto an observed target.
+
+    Aggregates :func:`divergence.harmonise.observed.pair_edits` over the transported
+    pairs, weighted by the cases moved: reorders and rework as they are;
+    deletions and insertions netted per activity into ``drop`` (net excess)
+    or ``add`` (net deficit). A net excess of a step the target does in at
+    least :data:`DROP_MAX_TARGET_SHARE` of its cases is case mix, not a
+    drop: it is returned with a ``note`` (an exception). Items are not yet
+    judged (no p-values) nor filtered by share.
+    """
+    total = max(profile.cases, 1)
+    cases: dict = defaultdict(float)
+    occ: dict = defaultdict(float)
+    neighbours: dict = defaultdict(set)
+    cache: dict = {}
+    for v, w, m, d in zip(transport.pairs["unit_variant"], transport.pairs["target_variant"],
+                          transport.pairs["cases"], transport.pairs["distance"]):
+        if d == 0:
+            continue
+        e = cache.get((v, w))
+        if e is None:
+            e = cache[(v, w)] = observed.pair_edits(v, w)
+        for key_kind, table in (("reorder", e.reorders), ("rework", e.rework), ("del", e.deleted), ("ins", e.inserted)):
+            for acts, k in table.items():
+                key = (key_kind, acts if isinstance(acts, tuple) else (acts,))
+                cases[key] += m
+                occ[key] += m * k
+        for x, nb in e.neighbours.items():
+            neighbours[x] |= nb
+    t_share = dict(zip(target.activities["activity"], target.activities["cases"] / max(target.cases, 1)))
+    staff = staff_of(profile)
+    per_year = profile.cases_per_year
+    out = []
+    for (kind, acts), c in cases.items():
+        o = occ[(kind, acts)]
+        note = ""
+        if kind in ("del", "ins"):
+            other = cases.get(("ins" if kind == "del" else "del", acts), 0.0)
+            net = c - other
+            if net <= 1e-9:
+                continue
+            o, c = o * net / c, net
+            kind = "drop" if kind == "del" else "add"
+            share_t = t_share.get(acts[0], 0.0)
+            if kind == "drop" and share_t >= DROP_MAX_TARGET_SHARE:
+                note = (
+                    f"the target does {acts[0]} in {share_t:.0%} of its cases: doing it in more cases "
+                    "is case mix, not a step to drop"
+                )
+        who = neighbours[acts[0]] if kind == "add" else set(acts)
+        n_staff = len(set().union(*(staff.get(a, set()) for a in who))) if who else 0
+        share = c / total
+        out.append(
+            ChangeItem(kind, acts, int(round(c)), float(share), float(per_year * share), int(round(o)),
+                       max(1, n_staff), note=note)
+        )
+    out.sort(key=lambda it: (-it.share, it.kind, it.activities))
+    return out
+
+
+def judge(
+    candidates: Mapping[str, list[ChangeItem]],
+    profiles: Mapping[str, UnitProfile],
+    target: Target,
+    *,
+    min_share: float = 0.05,
+    alpha: float = 0.05,
+) -> tuple[dict[str, list[ChangeItem]], dict[str, list[ChangeItem]]]:
+    """Test every candidate item, adjust for many tests, split into priced items and exceptions.
+
+    Against an observed target each item's case-level indicator is compared
+    with a one-sided Fisher exact test; against a model target the item's
+    share is tested to exceed ``min_share`` (exact binomial). q-values are
+    Benjamini-Hochberg over all items of all units. An item is priced when
+    it has no note, its share is at least ``min_share`` and q <= ``alpha``.
+
+    Returns
+    -------
+    (changes, exceptions) : dicts unit -> list of ChangeItem, each sorted
+    by cases descending, then kind and activities.
+    """
+    if not 0.0 < alpha <= 1.0:
+        raise OptionError(f"alpha must be in (0, 1], got {alpha!r}")
+    flat: list[tuple[str, ChangeItem]] = [(u, it) for u in candidates for it in candidates[u]]
+    p = np.ones(len(flat))
+    tests = [""] * len(flat)
+    if target.profile is not None:
+        tp = target.profile
+        t_ind = evidence.CaseIndicators(list(tp.variants["variant"]), tp.variants["cases"])
+        u_ind = {
+            u: evidence.CaseIndicators(list(profiles[u].variants["variant"]), profiles[u].variants["cases"])
+            for u in candidates
+        }
+        for k, (u, it) in enumerate(flat):
+            if it.kind not in evidence.INDICATOR_OF:
+                continue
+            what, direction = evidence.INDICATOR_OF[it.kind]
+            ru = u_ind[u].rate(it.kind, it.activities)
+            rt = t_ind.rate(it.kind, it.activities)
+            p[k] = evidence.fisher_one_sided(ru, rt, direction)
+            tests[k] = (
+                f"cases that {_indicator_words(it.kind, it.activities)}: unit {ru.share:.1%} "
+                f"({ru.cases}/{ru.total}), target {rt.share:.1%} ({rt.cases}/{rt.total}); "
+                f"one-sided Fisher exact p={p[k]:.2g}"
+            )
+    else:
+        for k, (u, it) in enumerate(flat):
+            n = profiles[u].cases
+            p[k] = evidence.binomial_above(it.cases, n, min_share)
+            tests[k] = (
+                f"{it.cases} of {n} cases ({it.share:.1%}) deviate; exact binomial test that the share "
+                f"exceeds {min_share:.0%}: p={p[k]:.2g}"
+            )
+    q = evidence.bh_adjust(p)
+    changes: dict[str, list[ChangeItem]] = {u: [] for u in candidates}
+    exceptions: dict[str, list[ChangeItem]] = {u: [] for u in candidates}
+    for k, (u, it) in enumerate(flat):
+        note = it.note
+        if not note and it.share < min_share:
+            note = f"in {it.share:.1%} of the unit's cases, under the {min_share:.0%} threshold"
+        if not note and q[k] > alpha:
+            note = f"not statistically supported (q={q[k]:.2g} > {alpha:g})"
+        judged = replace(it, p_value=float(p[k]), q_value=float(q[k]), test=tests[k], note=note)
+        (exceptions if note else changes)[u].append(judged)
+    for d in (changes, exceptions):
+        for u in d:
+            d[u].sort(key=lambda it: (-it.cases, -it.share, it.kind, it.activities))
+    return changes, exceptions
+
+
+def _indicator_words(kind: str, acts: tuple[str, ...]) -> str:
+    if kind in ("add", "drop"):
+        return f"do {acts[0]}"
+    if kind == "rework":
+        return f"do {acts[0]} more than once"
+    return f"do {acts[1]} before {acts[0]}"
