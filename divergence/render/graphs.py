@@ -3,9 +3,8 @@
 A process map shows one profile's most frequent behaviour: the edges that
 together cover a share of all directly-follows occurrences (the "frequency
 slider" of interactive tools, fixed at ``coverage``), the activities on them,
-an artificial start and end. A difference map overlays a unit's behaviour and
-a target model's directly-follows relation in one graph, coloured by where
-each activity and edge occurs.
+an artificial start and end. Difference maps (``diffmap.py``) are drawn with
+the same machinery.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from .layout import Layout, layered_layout
 from .scene import Circle, Curve, Label, Polygon, Rect, Scene
 from .style import (
     BACK_EDGE,
-    DIFF_COLOURS,
     EDGE,
     NODE,
     PALETTE,
@@ -39,9 +37,7 @@ from .style import (
 __all__ = [
     "TargetGraph",
     "process_map",
-    "difference_map",
     "process_map_scene",
-    "difference_map_scene",
     "select_behaviour",
 ]
 
@@ -235,104 +231,6 @@ def process_map_scene(
     head = title or f"Process map: {profile.process} · {profile.unit}"
     sub = f"{format_count(profile.cases)} cases, {format_count(profile.events)} events"
     return _draw(nodes, edges, title=head, subtitle=sub, caption=caption, legend=legend)
-
-
-def difference_map(
-    unit_profile: UnitProfile,
-    target: TargetGraph,
-    path_stem: str | Path,
-    *,
-    coverage: float = 0.95,
-    max_activities: int = 60,
-    title: str | None = None,
-) -> list[Path]:
-    """Draw a unit's behaviour against a target: common, only in the unit, only in the target.
-
-    The unit's behaviour is selected as in :func:`process_map` (``coverage``,
-    ``max_activities``); the target's activities, edges, start and end
-    activities are all drawn. Unit edges are labelled with the unit's cases.
-
-    Returns
-    -------
-    list of Path
-        The SVG and PNG written.
-    """
-    scene = difference_map_scene(unit_profile, target, coverage=coverage, max_activities=max_activities, title=title)
-    return scene.write(path_stem)
-
-
-def difference_map_scene(
-    unit_profile: UnitProfile,
-    target: TargetGraph,
-    *,
-    coverage: float = 0.95,
-    max_activities: int = 60,
-    title: str | None = None,
-) -> Scene:
-    """The drawing :func:`difference_map` writes."""
-    _check_options(coverage, max_activities, 150)
-    edges_all = _all_edges(unit_profile)  # once: the selection and the "rare but common" edges both need it
-    b = _select(unit_profile, edges_all, coverage, max_activities, 150)
-    t_acts = {str(a) for a in target.activities} | set(target.start) | set(target.end)
-    t_acts |= {a for e in target.edges for a in e}
-    t_edges = {(str(s), str(t)) for s, t in target.edges}
-    t_edges |= {(START, a) for a in target.start} | {(a, END) for a in target.end}
-    u_cases = dict(zip(b.activities["activity"], b.activities["cases"]))
-    # behaviour the unit has but that fell outside the drawn coverage is
-    # still common with the target, not "target only"
-    all_cases = dict(zip(unit_profile.activities["activity"], unit_profile.activities["cases"]))
-    all_edges = {
-        (str(s), str(t)): int(n) for s, t, n in zip(edges_all["source"], edges_all["target"], edges_all["cases"])
-    }
-
-    def cls(in_unit: bool, in_target: bool) -> str:
-        return "common" if in_unit and in_target else ("unit" if in_unit else "target")
-
-    nodes = {START: _terminal(START), END: _terminal(END)}
-    order = list(b.activities["activity"]) + sorted(t_acts - set(u_cases))
-    for a in order:
-        c = cls(a in u_cases or a in all_cases, a in t_acts)
-        colour = DIFF_COLOURS[c]
-        if a in u_cases:
-            count = f"\n{format_count(u_cases[a])} cases"
-        elif a in all_cases:
-            count = f"\n{format_count(all_cases[a])} cases (rare)"
-        else:
-            count = "\n(target only)"
-        nodes[a] = _Node(
-            label=f"{_wrap(a)}{count}",
-            face=tint(colour, 0.18),
-            edge=colour,
-            dash=None if c != "target" else TARGET_DASH,
-            linewidth=1.6 if c != "common" else 1.0,
-        )
-    u_edges = _edges_from(b.edges, colour=EDGE)
-    u_keys = {(e.u, e.v) for e in u_edges}
-    edges = []
-    for e in u_edges:
-        c = cls(True, (e.u, e.v) in t_edges)
-        edges.append(_Edge(e.u, e.v, e.label, e.width, DIFF_COLOURS[c]))
-    for s, t in sorted(t_edges - u_keys, key=lambda e: (str(e[0]), str(e[1]))):
-        if (s, t) in all_edges:  # the unit does it, rarely
-            edges.append(_Edge(s, t, format_count(all_edges[(s, t)]), 1.0, DIFF_COLOURS["common"]))
-        else:
-            edges.append(_Edge(s, t, None, 1.4, DIFF_COLOURS["target"]))
-    legend = [
-        ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
-        ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
-        ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
-        ("dash", EDGE, None, "dashed edge: loop back"),
-    ]
-    n_only_u = sum(1 for e in edges if e.colour == DIFF_COLOURS["unit"])
-    n_only_t = sum(1 for e in edges if e.colour == DIFF_COLOURS["target"])
-    caption = (
-        f"Unit behaviour: the most frequent transitions covering {b.share:.0%} of its "
-        f"directly-follows occurrences ({len(b.activities)} of {b.total_activities} activities). "
-        f"{n_only_u} transitions occur only in the unit, {n_only_t} only in the target. "
-        "Edge label: unit cases · median wait; edge width ∝ unit cases; ▶ start, ■ end."
-    )
-    head = title or f"Difference to target: {unit_profile.process} · {unit_profile.unit}"
-    return _draw(nodes, edges, title=head, subtitle=None, caption=caption, legend=legend)
 
 
 # ---------------------------------------------------------------- selection
