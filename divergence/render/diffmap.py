@@ -27,6 +27,7 @@ from .style import DIFF_COLOURS, EDGE, format_count, tint
 
 __all__ = ["DifferenceSelection", "select_difference", "difference_map", "difference_map_scene"]
 
+_RANK = ["_strength", "_freq"]
 #: A share difference below this (half a percentage point) is no difference.
 MIN_DIFFERENCE = 0.005
 
@@ -74,12 +75,15 @@ def select_difference(
 ) -> DifferenceSelection:
     """The activities and transitions whose share of cases differs most between ``unit`` and ``target``.
 
-    Activities of both sides are ranked by absolute difference in the share
-    of cases doing them (ties: the more frequent first, then by name) and
-    the first ``max_activities`` kept; of the transitions between kept
-    activities (and from the start, to the end), the ``max_edges`` with the
-    largest differences are kept, ranked the same way. Folded rare behaviour
-    (``(other)``) is left out.
+    Activities and transitions (from the start and to the end included) of
+    both sides are ranked together by the absolute difference in the share
+    of cases doing them; ties go to the more frequent, then activities
+    before transitions, then by name. Taken in that order, an activity is
+    kept while fewer than ``max_activities`` are; a transition is kept
+    while fewer than ``max_edges`` are and its activities are kept or fit
+    (so every kept transition is drawn between kept boxes). Last, the
+    remaining transitions between kept activities fill any room left.
+    Folded rare behaviour (``(other)``) is left out.
     """
     if not 1 <= max_activities <= MAX_ACTIVITIES:
         raise OptionError(f"max_activities must be between 1 and {MAX_ACTIVITIES}, got {max_activities!r}")
@@ -93,11 +97,37 @@ def select_difference(
         t_acts, t_edges = _model_sides(target)
     acts = _compare(u_acts, t_acts, ["activity"], observed)
     edges = _compare(u_edges, t_edges, ["source", "target"], observed)
-    kept_acts = acts.head(max_activities).reset_index(drop=True)
-    names = set(kept_acts["activity"]) | {START, END}
-    ok = edges["source"].isin(names) & edges["target"].isin(names)
-    kept_edges = edges[ok].head(max_edges).reset_index(drop=True)
+    keep_a, keep_e = _walk(acts, edges, max_activities, max_edges)
+    kept_acts = acts[acts["activity"].isin(keep_a)].drop(columns=_RANK).reset_index(drop=True)
+    kept = [k in keep_e for k in zip(edges["source"], edges["target"])]
+    kept_edges = edges[kept].drop(columns=_RANK).reset_index(drop=True)
     return DifferenceSelection(kept_acts, kept_edges, len(acts), len(edges), observed)
+
+
+def _walk(acts: pd.DataFrame, edges: pd.DataFrame, max_activities: int, max_edges: int) -> tuple[set, set]:
+    """Activity names and edge keys kept by :func:`select_difference`'s walk over both rankings."""
+    items = [(s, f, 0, (a,)) for a, s, f in zip(acts["activity"], acts["_strength"], acts["_freq"])]
+    items += [(s, f, 1, (u, v)) for u, v, s, f in zip(edges["source"], edges["target"], edges["_strength"], edges["_freq"])]
+    items.sort(key=lambda it: (-it[0], -it[1], it[2], it[3]))
+    keep_a: set = set()
+    keep_e: set = set()
+    for _, _, kind, key in items:
+        if kind == 0:
+            if len(keep_a) < max_activities:
+                keep_a.add(key[0])
+            continue
+        if len(keep_e) >= max_edges:
+            continue
+        new = {x for x in key if x not in (START, END) and x not in keep_a}
+        if len(keep_a) + len(new) <= max_activities:
+            keep_a |= new
+            keep_e.add(key)
+    for u, v in zip(edges["source"], edges["target"]):  # strongest first
+        if len(keep_e) >= max_edges:
+            break
+        if (u in keep_a or u == START) and (v in keep_a or v == END):
+            keep_e.add((u, v))
+    return keep_a, keep_e
 
 
 def difference_map(
@@ -195,7 +225,7 @@ def _compare(u: pd.DataFrame, t: pd.DataFrame, keys: list[str], observed: bool) 
     m["_strength"] = m["difference"].abs()
     m["_freq"] = m[["unit_share", "target_share"]].fillna(0.0).max(axis=1)
     m = m.sort_values(["_strength", "_freq", *keys], ascending=[False, False] + [True] * len(keys), kind="stable")
-    cols = [*keys, "unit_cases", "unit_share", "target_share", "difference", "where"]
+    cols = [*keys, "unit_cases", "unit_share", "target_share", "difference", "where", "_strength", "_freq"]
     return m[cols].reset_index(drop=True)
 
 
