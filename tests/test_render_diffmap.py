@@ -160,3 +160,24 @@ def test_bpic2015_difference_maps_are_bounded(tmp_path):
         assert w <= 4000 and h <= 8000, (p.name, w, h)
     assert (out / "report.html").stat().st_size < 5_000_000
     assert took < 120, took
+
+
+def test_heatmap_of_many_units_stays_bounded():
+    import numpy as np
+
+    from divergence.render.charts import divergence_heatmap_scene
+
+    n = 300
+    rng = np.random.default_rng(0)
+    m = rng.random((n, n))
+    m = (m + m.T) / 2
+    np.fill_diagonal(m, 0)
+    units = [f"unit {i:03d}" for i in range(n)]
+    scene = divergence_heatmap_scene(m, units, None, None, title="many", measure_name="d")
+    assert scene.width <= 3000 and scene.height <= 3000  # drawn small, not just shown small
+    assert not scene.of_role("value")  # no room for the figures in 8-point cells
+    assert len(scene.of_role("row-label")) == n and all(it.size >= 4 for it in scene.of_role("row-label"))
+    w, h = svg_size_px(scene.to_svg())
+    assert w <= 4000 and h <= 8000
+    few = divergence_heatmap_scene(m[:5, :5], units[:5], None, None, title="few", measure_name="d")
+    assert len(few.of_role("value")) == 25  # small matrices keep their figures
