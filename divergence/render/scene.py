@@ -188,13 +188,9 @@ class Scene:
     # ------------------------------------------------------------ output
 
     def to_svg(self) -> str:
-        """The scene as an SVG document (deterministic text).
-
-        Its declared size is shrunk to fit :mod:`~divergence.render.bounds`
-        (the ``viewBox`` keeps the geometry in points).
-        """
+        """The scene as an SVG document (deterministic text), its declared size within :mod:`.bounds`."""
         w, h = _num(self.width), _num(self.height)
-        fit = fit_to_bounds(self.width, self.height)
+        fit = fit_to_bounds(self.width, self.height)  # the viewBox keeps the geometry in points
         dw, dh = _num(self.width * fit), _num(self.height * fit)
         out = [
             '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n',

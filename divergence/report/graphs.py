@@ -41,7 +41,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
 
     Each is 0.04-0.15 s of CPU; :func:`run_jobs` runs them. ``folder`` is created.
     """
-    from .. import behaviour, render
+    from .. import render
 
     folder.mkdir(parents=True, exist_ok=True)
     p = pr.process
