@@ -181,3 +181,21 @@ def test_heatmap_of_many_units_stays_bounded():
     assert w <= 4000 and h <= 8000
     few = divergence_heatmap_scene(m[:5, :5], units[:5], None, None, title="few", measure_name="d")
     assert len(few.of_role("value")) == 25  # small matrices keep their figures
+
+
+def test_report_links_large_svgs_and_stacks_wide_maps(tmp_path):
+    from divergence.report.html import INLINE_SVG_BYTES, _figure, _fits_half
+
+    graphs = tmp_path / "proc" / "graphs"
+    graphs.mkdir(parents=True)
+    small = graphs / "small.svg"
+    small.write_text(Scene(300, 200, [Label(10, 10, "x", 9)]).to_svg(), encoding="utf-8")
+    big = graphs / "big.svg"
+    big.write_text(Scene(2000, 200, [Label(10, 10, "x" * 1000, 9)] * (INLINE_SVG_BYTES // 1000 + 10)).to_svg(),
+                   encoding="utf-8")
+    assert big.stat().st_size > INLINE_SVG_BYTES
+    inline = _figure(small, "Small.")
+    assert "<svg" in inline and 'href="proc/graphs/small.svg"' in inline
+    linked = _figure(big, "Big.")
+    assert "<svg" not in linked and 'href="proc/graphs/big.svg"' in linked and "too large" in linked
+    assert _fits_half(small) and not _fits_half(big)  # 2000 pt wide: stacked, not side by side
