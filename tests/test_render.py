@@ -20,7 +20,8 @@ from divergence.render import (
     process_map,
     select_behaviour,
 )
-from divergence.render.graphs import END, START, difference_map_scene, process_map_scene
+from divergence.render.diffmap import difference_map_scene
+from divergence.render.graphs import END, START, process_map_scene
 from divergence.render.scene import Label, Rect
 from divergence.render.style import format_duration, format_gbp, literal
 
@@ -176,11 +177,11 @@ def test_difference_map_colours_three_classes(tmp_path):
     target = TargetGraph(
         activities={"A", "B", "C", "T"}, edges={("A", "B"), ("B", "C"), ("C", "T")}, start={"A"}, end={"T"}
     )
-    paths = difference_map(p, target, tmp_path / "diff", coverage=1.0)
+    paths = difference_map(p, target, tmp_path / "diff")
     assert [x.suffix for x in paths] == [".svg", ".png"]
     from divergence.render.style import DIFF_COLOURS
 
-    scene = difference_map_scene(p, target, coverage=1.0)
+    scene = difference_map_scene(p, target)
     edge_colours = {it.stroke.lower() for it in scene.of_role("node-box")}
     assert {DIFF_COLOURS["common"].lower(), DIFF_COLOURS["unit"].lower(), DIFF_COLOURS["target"].lower()} <= edge_colours
     # the target-only activity T is a dashed box; X, only in the unit, a solid one

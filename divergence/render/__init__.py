@@ -14,7 +14,8 @@ import shutil
 
 from .charts import cost_chart, divergence_heatmap, variant_coverage_chart, waves_chart
 from .figure import save_figure
-from .graphs import TargetGraph, difference_map, process_map, select_behaviour
+from .diffmap import difference_map, select_difference
+from .graphs import TargetGraph, process_map, select_behaviour
 from .layout import Layout, layered_layout
 from .scene import Scene
 
@@ -29,6 +30,7 @@ __all__ = [
     "save_figure",
     "Scene",
     "select_behaviour",
+    "select_difference",
     "layered_layout",
     "Layout",
     "graphviz_available",

@@ -36,6 +36,7 @@ VALUE_FONT = 7.5
 AXIS = PALETTE["black"]
 AXIS_LW = 0.8
 TICK_LEN = 3.5
+HEATMAP_GRID = 2400.0  # largest side of the heatmap's matrix (points): 80 units at full cell size
 GRID = "#DDDDDD"
 GRID_LW = 0.6
 #: Dash patterns of series beyond the eighth colour, in line widths (matplotlib's).
@@ -103,9 +104,11 @@ def divergence_heatmap_scene(matrix, units, linkage, families, *, title, measure
     fam_of = {str(u): str(f) for f, us in (families or {}).items() for u in us}
     viridis = colormaps["viridis"]
 
-    # geometry in points
-    cell = max(30.0, text_size("0.00", 8)[0] + 10)
-    label_w = max(text_size(s, TICK_FONT)[0] for s in names) + 10 if names else 10
+    # geometry in points; many units shrink the cells (values go, names shrink) instead of the page growing
+    full_cell = max(30.0, text_size("0.00", 8)[0] + 10)
+    cell = min(full_cell, max(HEATMAP_GRID / max(n, 1), 1.0))
+    show_values, tick_font = cell >= full_cell, min(TICK_FONT, cell * 0.85)
+    label_w = max(text_size(s, tick_font)[0] for s in names) + 10 if names and tick_font >= 4.0 else 10
     strip = 16.0 if families else 0.0
     fam_label_w = (max(text_size(f, 8)[0] for f in set(fam_of.values())) + 12) if fam_of else 0.0
     dend_h = 60.0 if dendro else 0.0
@@ -129,14 +132,14 @@ def divergence_heatmap_scene(matrix, units, linkage, families, *, title, measure
             v = mo[i, j]
             face = to_hex(viridis(float(np.clip(v, 0, 1))) if math.isfinite(v) else "#FFFFFF")
             items.append(Rect(left + j * cell, y0 + i * cell, cell, cell, fill=face, crisp=True, role="cell"))
-    for i in range(n):
+    for i in range(n if show_values else 0):
         for j in range(n):
             v = mo[i, j]
             items.append(Label(left + (j + 0.5) * cell, y0 + (i + 0.5) * cell, f"{v:.2f}", VALUE_FONT,
                                colour="#000000" if v > 0.55 else "#FFFFFF", align="middle", role="value"))
-    for i, s in enumerate(names):
-        items.append(Label(left - 4, y0 + (i + 0.5) * cell, s, TICK_FONT, align="end", role="row-label"))
-        items.append(Label(left + (i + 0.5) * cell, y0 + grid + 4, s, TICK_FONT, align="end", rotate=90,
+    for i, s in enumerate(names if tick_font >= 4.0 else []):
+        items.append(Label(left - 4, y0 + (i + 0.5) * cell, s, tick_font, align="end", role="row-label"))
+        items.append(Label(left + (i + 0.5) * cell, y0 + grid + 4, s, tick_font, align="end", rotate=90,
                            role="column-label"))
     if dendro:
         top = max([max(d) for d in dendro["dcoord"]] + [1e-9]) * 1.05

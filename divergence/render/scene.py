@@ -32,6 +32,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from .bounds import fit_to_bounds
 from .style import font_file, text_size, to_hex
 
 __all__ = ["Scene", "Rect", "Circle", "Curve", "Polygon", "Label", "encode_png", "png_scale", "release_canvas"]
@@ -187,11 +188,13 @@ class Scene:
     # ------------------------------------------------------------ output
 
     def to_svg(self) -> str:
-        """The scene as an SVG document (deterministic text)."""
+        """The scene as an SVG document (deterministic text), its declared size within :mod:`.bounds`."""
         w, h = _num(self.width), _num(self.height)
+        fit = fit_to_bounds(self.width, self.height)  # the viewBox keeps the geometry in points
+        dw, dh = _num(self.width * fit), _num(self.height * fit)
         out = [
             '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n',
-            f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}pt" height="{h}pt" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{dw}pt" height="{dh}pt" '
             f'viewBox="0 0 {w} {h}" font-family="{SVG_FONTS}" role="img">\n',
         ]
         if self.title:

@@ -78,7 +78,7 @@ def write_outputs(
         for done, ((p, key), value) in enumerate(run_jobs(jobs), start=1):
             if key == "tables":
                 table_links[p] = {k: f"{folders[p]}/{v.name}" for k, v in value.items()}
-            else:
+            elif value:  # a drawing that would carry no information writes nothing
                 graph_paths[p][key] = svg_of(value)
             progress(label, done, len(jobs))
         progress("writing report", 0, 1)

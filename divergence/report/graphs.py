@@ -23,13 +23,15 @@ def draw_process_graphs(
     """Draw every graph of one process; returns name -> SVG path.
 
     Names: ``heatmap``, ``coverage``, ``costs``, ``waves``, ``map:<unit>``
-    and ``diff:<unit>``. The drawings run on two worker processes when
+    and ``diff:<unit>`` (none for the target unit itself, nor for a unit
+    that does not differ from the target). The drawings run on two worker processes when
     there are enough of them (see :func:`run_jobs`).
     """
     jobs = graph_jobs(pr, folder, min_cases=min_cases)
     out: dict[str, Path] = {}
     for step, (key, paths) in enumerate(run_jobs(jobs), start=1):
-        out[key] = svg_of(paths)
+        if paths:  # a drawing that would carry no information writes nothing
+            out[key] = svg_of(paths)
         progress("", step, len(jobs))
     return out
 
@@ -39,7 +41,6 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
 
     Each is 0.04-0.15 s of CPU; :func:`run_jobs` runs them. ``folder`` is created.
     """
-    from ..model import behaviour
     from .. import render
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,25 +103,47 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
     w["fitness_to_target"] = [pr.alignments[u].fitness for u in w["unit"]]
     waves_title = f"{p}: migration waves onto the target process"
     jobs.append(("waves", partial(render.waves_chart, w, folder / "migration_waves", title=waves_title)))
-    target_graph = render.TargetGraph(**behaviour.model_graph(pr.target.model))
+    target_side = _target_side(pr, min_cases)
     for u in pr.units:
         name = safe_name(u)
         jobs.append(
             (f"map:{u}", partial(render.process_map, shown[u], folder / f"map_{name}", title=f"{p} · {u}: process map"))
         )
+        if pr.target.kind == "unit" and pr.target.name == u:
+            continue  # the target itself: nothing differs
         jobs.append(
             (
                 f"diff:{u}",
                 partial(
                     render.difference_map,
                     shown[u],
-                    target_graph,
+                    target_side,
                     folder / f"diff_{name}",
                     title=f"{p} · {u} compared with the target ({pr.target.name})",
+                    target_name=_target_label(pr.target),
                 ),
             )
         )
     return jobs
+
+
+def _target_side(pr: ProcessResult, min_cases: int):
+    """What a difference map compares with: the target's observed behaviour, else its model's relation."""
+    from .. import render
+    from ..model import behaviour
+
+    profile = getattr(pr.target, "profile", None)
+    if profile is not None:
+        return fold_profile(profile, min_cases)
+    return render.TargetGraph(**behaviour.model_graph(pr.target.model))
+
+
+def _target_label(target) -> str:
+    if target.kind == "unit":
+        return f"the target unit {target.name}"
+    if target.kind == "pooled":
+        return "the behaviour most units share"
+    return f"the target model {target.name}"
 
 
 #: Graphs drawn in parallel only from this many jobs on (a pool costs ~0.1 s).

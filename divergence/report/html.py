@@ -1,5 +1,9 @@
 """The self-contained HTML report: inline CSS and SVG, no script, no network.
 
+An SVG larger than :data:`INLINE_SVG_BYTES` is linked (it sits beside the
+report in the process's ``graphs`` folder) rather than inlined; wide maps
+are stacked rather than shown side by side.
+
 Every piece of user data (unit, process and activity names, file names) goes
 through :func:`html.escape`; the page also carries a Content-Security-Policy
 that forbids scripts and any request, so even a missed escape could not run
@@ -312,10 +316,20 @@ def _unit_card(pr: ProcessResult, u: str, graphs: dict[str, Path], min_cases: in
         f"(top 10 cover {raw.top_variant_coverage(10):.0%}), {len(raw.activities)} activities, "
         f"{raw.first:%d %b %Y} to {raw.last:%d %b %Y}.</p>"
     )
-    out.append('<div class="grid2">')
-    out.append(_figure(graphs.get(f"map:{u}"), f"Process map of {u}."))
-    out.append(_figure(graphs.get(f"diff:{u}"), f"Difference between {u} and the target."))
-    out.append("</div>")
+    maps = [(graphs.get(f"map:{u}"), f"Process map of {u}."),
+            (graphs.get(f"diff:{u}"), f"Difference between {u} and the target: the strongest differences first.")]
+    if pr.target.kind == "unit" and pr.target.name == u:
+        maps[1] = (None, "")
+        note = "<p class=mute>No difference map: this unit is the target.</p>"
+    elif maps[1][0] is None and graphs.get(f"map:{u}") is not None:
+        note = "<p class=mute>No difference map: this unit's behaviour does not differ from the target's.</p>"
+    else:
+        note = ""
+    shown = [(path, cap) for path, cap in maps if path is not None and Path(path).exists()]
+    side_by_side = len(shown) == 2 and all(_fits_half(path) for path, _ in shown)
+    out.append('<div class="grid2">' if side_by_side else "<div>")
+    out.extend(_figure(path, cap) for path, cap in shown)
+    out.append("</div>" + note)
     v = prof.variants.head(8)
     vrows = "".join(
         f"<tr><td class=num>{int(r.cases):,}</td><td class=num>{r.share:.1%}</td><td>{e(' → '.join(r.variant))}</td></tr>"
@@ -405,13 +419,36 @@ def _tile(big: str, label: str) -> str:
     return f'<div class="tile"><div class="big">{big}</div><div class="lbl">{label}</div></div>'
 
 
+#: An SVG file larger than this is linked from the report, not inlined.
+INLINE_SVG_BYTES = 1_500_000
+#: Maps wider than this (points) are stacked, not put side by side.
+HALF_WIDTH_PT = 560.0
+
+
 def _figure(path: Path | None, caption: str) -> str:
     if path is None or not Path(path).exists():
         return ""
+    png = Path(path).with_suffix(".png").name
+    links = f"<a href=\"{e(_rel(path))}\">SVG</a> · <a href=\"{e(_rel(Path(path).with_suffix('.png')))}\">{e(png)}</a>"
+    size = Path(path).stat().st_size
+    if size > INLINE_SVG_BYTES:
+        return (f"<figure><p class=mute>This drawing ({size / 1e6:.1f} MB) is too large to include in the page; "
+                f"open it beside the report.</p><figcaption>{e(caption)} {links}</figcaption></figure>")
     svg = Path(path).read_text(encoding="utf-8")
     svg = svg[svg.find("<svg") :] if "<svg" in svg else ""
-    png = Path(path).with_suffix(".png").name
-    return f"<figure>{svg}<figcaption>{e(caption)} <a href=\"{e(_rel(path))}\">SVG</a> · <a href=\"{e(_rel(Path(path).with_suffix('.png')))}\">{e(png)}</a></figcaption></figure>"
+    return f"<figure>{svg}<figcaption>{e(caption)} {links}</figcaption></figure>"
+
+
+def _fits_half(path: Path) -> bool:
+    """Whether a drawing is narrow enough to share the page's width with another."""
+    from ..render.bounds import PX_PER_PT, svg_size_px
+
+    with open(path, encoding="utf-8") as fh:
+        head = fh.read(2048)
+    try:
+        return svg_size_px(head)[0] <= HALF_WIDTH_PT * PX_PER_PT
+    except ValueError:
+        return False
 
 
 def _rel(path: Path) -> str:

@@ -1,0 +1,300 @@
+"""Difference maps: where a unit's behaviour differs most from the target's.
+
+The target side is either observed behaviour (a :class:`UnitProfile`: the
+target unit's, or the behaviour most units share) or a model's
+directly-follows relation (a :class:`~divergence.render.graphs.TargetGraph`).
+:func:`select_difference` compares both sides by share of cases doing each
+activity and transition and keeps the strongest differences, within the same
+bounds as a process map (60 activities, 150 transitions): on real logs with
+hundreds of activities, drawing everything gave maps of tens of thousands of
+points and most of the run time. :func:`difference_map` draws the selection
+and says in its caption what was cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import OptionError
+from ..privacy import OTHER
+from ..profile import UnitProfile
+from .graphs import END, MAX_ACTIVITIES, MAX_EDGES, START, TargetGraph, _all_edges, _draw, _Edge, _Node, _terminal, _wrap
+from .scene import Scene
+from .style import DIFF_COLOURS, EDGE, format_count, tint
+
+__all__ = ["DifferenceSelection", "select_difference", "difference_map", "difference_map_scene"]
+
+_RANK = ["_strength", "_freq"]
+#: A share difference below this (half a percentage point) is no difference.
+MIN_DIFFERENCE = 0.005
+
+
+@dataclass(frozen=True)
+class DifferenceSelection:
+    """What :func:`select_difference` keeps.
+
+    ``activities``: ``activity``, ``unit_cases``, ``unit_share``,
+    ``target_share``, ``difference``, ``where``; ``edges`` the same with
+    ``source`` and ``target`` (edges from :data:`START` and to :data:`END`
+    included), both ordered by strength of difference. ``where`` is
+    ``common``, ``unit`` (only in the unit) or ``target`` (only in the
+    target). ``difference`` is unit share minus target share; against a
+    model (``observed`` False) the target's shares are unknown (NaN): an
+    element in both sides counts 0, one only in the unit its share, one
+    only in the model 1 (the unit never does it). ``total_*`` count both
+    sides together.
+    """
+
+    activities: pd.DataFrame
+    edges: pd.DataFrame
+    total_activities: int
+    total_edges: int
+    observed: bool
+
+    @property
+    def has_differences(self) -> bool:
+        """Whether anything differs: behaviour on one side only, or a share differing by :data:`MIN_DIFFERENCE`."""
+        return self.strongest >= MIN_DIFFERENCE
+
+    @property
+    def strongest(self) -> float:
+        """The largest absolute difference among the kept activities and edges (0 when none)."""
+        d = pd.concat([self.activities["difference"], self.edges["difference"]], ignore_index=True).abs()
+        return float(d.max()) if len(d) else 0.0
+
+
+def select_difference(
+    unit: UnitProfile,
+    target: UnitProfile | TargetGraph,
+    *,
+    max_activities: int = 60,
+    max_edges: int = 150,
+) -> DifferenceSelection:
+    """The activities and transitions whose share of cases differs most between ``unit`` and ``target``.
+
+    Activities and transitions (from the start and to the end included) of
+    both sides are ranked together by the absolute difference in the share
+    of cases doing them; ties go to the more frequent, then activities
+    before transitions, then by name. Taken in that order, an activity is
+    kept while fewer than ``max_activities`` are; a transition is kept
+    while fewer than ``max_edges`` are and its activities are kept or fit
+    (so every kept transition is drawn between kept boxes). Last, the
+    remaining transitions between kept activities fill any room left.
+    Folded rare behaviour (``(other)``) is left out.
+    """
+    if not 1 <= max_activities <= MAX_ACTIVITIES:
+        raise OptionError(f"max_activities must be between 1 and {MAX_ACTIVITIES}, got {max_activities!r}")
+    if not 1 <= max_edges <= MAX_EDGES:
+        raise OptionError(f"max_edges must be between 1 and {MAX_EDGES}, got {max_edges!r}")
+    u_acts, u_edges = _shares(unit)
+    observed = isinstance(target, UnitProfile)
+    if observed:
+        t_acts, t_edges = _shares(target)
+    else:
+        t_acts, t_edges = _model_sides(target)
+    acts = _compare(u_acts, t_acts, ["activity"], observed)
+    edges = _compare(u_edges, t_edges, ["source", "target"], observed)
+    keep_a, keep_e = _walk(acts, edges, max_activities, max_edges)
+    kept_acts = acts[acts["activity"].isin(keep_a)].drop(columns=_RANK).reset_index(drop=True)
+    kept = [k in keep_e for k in zip(edges["source"], edges["target"])]
+    kept_edges = edges[kept].drop(columns=_RANK).reset_index(drop=True)
+    return DifferenceSelection(kept_acts, kept_edges, len(acts), len(edges), observed)
+
+
+def _walk(acts: pd.DataFrame, edges: pd.DataFrame, max_activities: int, max_edges: int) -> tuple[set, set]:
+    """Activity names and edge keys kept by :func:`select_difference`'s walk over both rankings."""
+    items = [(s, f, 0, (a,)) for a, s, f in zip(acts["activity"], acts["_strength"], acts["_freq"])]
+    items += [(s, f, 1, (u, v)) for u, v, s, f in zip(edges["source"], edges["target"], edges["_strength"], edges["_freq"])]
+    items.sort(key=lambda it: (-it[0], -it[1], it[2], it[3]))
+    keep_a: set = set()
+    keep_e: set = set()
+    for _, _, kind, key in items:
+        if kind == 0:
+            if len(keep_a) < max_activities:
+                keep_a.add(key[0])
+            continue
+        if len(keep_e) >= max_edges:
+            continue
+        new = {x for x in key if x not in (START, END) and x not in keep_a}
+        if len(keep_a) + len(new) <= max_activities:
+            keep_a |= new
+            keep_e.add(key)
+    for u, v in zip(edges["source"], edges["target"]):  # strongest first
+        if len(keep_e) >= max_edges:
+            break
+        if (u in keep_a or u == START) and (v in keep_a or v == END):
+            keep_e.add((u, v))
+    return keep_a, keep_e
+
+
+def difference_map(
+    unit_profile: UnitProfile,
+    target: UnitProfile | TargetGraph,
+    path_stem: str | Path,
+    *,
+    max_activities: int = 60,
+    max_edges: int = 150,
+    title: str | None = None,
+    target_name: str = "the target",
+) -> list[Path]:
+    """Draw where a unit differs from a target; writes ``.svg`` and ``.png``.
+
+    Returns
+    -------
+    list of Path
+        The SVG and PNG written; empty when nothing differs (no map is
+        drawn: it would carry no information).
+    """
+    sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
+    if not sel.has_differences:
+        return []
+    return _scene(unit_profile, sel, title=title, target_name=target_name).write(path_stem)
+
+
+def difference_map_scene(
+    unit_profile: UnitProfile,
+    target: UnitProfile | TargetGraph,
+    *,
+    max_activities: int = 60,
+    max_edges: int = 150,
+    title: str | None = None,
+    target_name: str = "the target",
+) -> Scene:
+    """The drawing :func:`difference_map` writes (drawn even when nothing differs)."""
+    sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
+    return _scene(unit_profile, sel, title=title, target_name=target_name)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def _shares(p: UnitProfile) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per activity and per transition (start and end included): cases and share of the profile's cases."""
+    n = max(int(p.cases), 1)
+    a = p.activities[p.activities["activity"] != OTHER][["activity", "cases"]].copy()
+    a["activity"] = a["activity"].astype(str)
+    e = _all_edges(p)
+    e = e[(e["source"] != OTHER) & (e["target"] != OTHER)][["source", "target", "cases"]].copy()
+    e = e.groupby(["source", "target"], as_index=False, sort=False)["cases"].sum()
+    for f in (a, e):
+        f["cases"] = f["cases"].astype("int64")
+        f["share"] = f["cases"] / n
+    return a, e
+
+
+def _model_sides(t: TargetGraph) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A model's activities and transitions, with unknown cases and shares."""
+    acts = {str(a) for a in t.activities} | {str(a) for a in t.start} | {str(a) for a in t.end}
+    acts |= {str(a) for e in t.edges for a in e}
+    edges = {(str(s), str(x)) for s, x in t.edges}
+    edges |= {(START, str(a)) for a in t.start} | {(str(a), END) for a in t.end}
+    nan = float("nan")
+    a = pd.DataFrame({"activity": sorted(acts), "cases": nan, "share": nan})
+    e = pd.DataFrame(sorted(edges), columns=["source", "target"]) if edges else pd.DataFrame(columns=["source", "target"])
+    e["cases"] = nan
+    e["share"] = nan
+    return a, e
+
+
+def _compare(u: pd.DataFrame, t: pd.DataFrame, keys: list[str], observed: bool) -> pd.DataFrame:
+    """Both sides outer-joined on ``keys``, with ``difference`` and ``where``, strongest difference first."""
+    u = u.rename(columns={"cases": "unit_cases", "share": "unit_share"})
+    t = t.rename(columns={"cases": "target_cases", "share": "target_share"})
+    u["_u"] = True
+    t["_t"] = True
+    m = u.merge(t, on=keys, how="outer")
+    in_u = m["_u"].eq(True)
+    in_t = m["_t"].eq(True)
+    m["unit_cases"] = m["unit_cases"].fillna(0).astype("int64")
+    m["unit_share"] = m["unit_share"].fillna(0.0).astype(float)
+    if observed:
+        m["target_cases"] = m["target_cases"].fillna(0).astype("int64")
+        m["target_share"] = m["target_share"].fillna(0.0).astype(float)
+        m["difference"] = m["unit_share"] - m["target_share"]
+    else:
+        m["target_share"] = float("nan")
+        m["difference"] = 0.0
+        m.loc[in_u & ~in_t, "difference"] = m.loc[in_u & ~in_t, "unit_share"]
+        m.loc[in_t & ~in_u, "difference"] = -1.0
+    m["where"] = "common"
+    m.loc[in_u & ~in_t, "where"] = "unit"
+    m.loc[in_t & ~in_u, "where"] = "target"
+    m["_strength"] = m["difference"].abs()
+    m["_freq"] = m[["unit_share", "target_share"]].fillna(0.0).max(axis=1)
+    m = m.sort_values(["_strength", "_freq", *keys], ascending=[False, False] + [True] * len(keys), kind="stable")
+    cols = [*keys, "unit_cases", "unit_share", "target_share", "difference", "where", "_strength", "_freq"]
+    return m[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _pct(x: float) -> str:
+    if x != x:
+        return "?"
+    if 0 < x < 0.005:
+        return "<1%"
+    return f"{x:.0%}"
+
+
+def _scene(unit: UnitProfile, sel: DifferenceSelection, *, title: str | None, target_name: str) -> Scene:
+    nodes = {START: _terminal(START), END: _terminal(END)}
+    for r in sel.activities.itertuples(index=False):
+        colour = DIFF_COLOURS[r.where]
+        if sel.observed:
+            count = f"\n{_pct(r.unit_share)} vs {_pct(r.target_share)} of cases"
+        elif r.where == "target":
+            count = "\n(target only)"
+        else:
+            count = f"\n{format_count(r.unit_cases)} cases"
+        nodes[r.activity] = _Node(
+            label=f"{_wrap(r.activity)}{count}",
+            face=tint(colour, 0.18),
+            edge=colour,
+            dash=None if r.where != "target" else (3.0, 2.0),
+            linewidth=1.6 if r.where != "common" else 1.0,
+        )
+    top = max([1e-9] + sel.edges["difference"].abs().tolist()) if sel.observed else max(
+        [1] + sel.edges["unit_cases"].tolist()
+    )
+    edges = []
+    for r in sel.edges.itertuples(index=False):
+        if sel.observed:
+            label = f"{_pct(r.unit_share)} vs {_pct(r.target_share)}"
+            width = 0.8 + 3.7 * abs(r.difference) / top
+        else:
+            label = format_count(r.unit_cases) if r.where != "target" else None
+            width = 0.8 + 3.7 * r.unit_cases / top if r.where != "target" else 1.4
+        edges.append(_Edge(r.source, r.target, label, width, DIFF_COLOURS[r.where]))
+    legend = [
+        ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
+        ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
+        ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
+        ("dash", EDGE, None, "dashed edge: loop back"),
+    ]
+    n_only_u = int((sel.edges["where"] == "unit").sum())
+    n_only_t = int((sel.edges["where"] == "target").sum())
+    cut = (
+        f"Showing {len(sel.activities)} of {sel.total_activities} activities and {len(sel.edges)} of "
+        f"{sel.total_edges} edges with the largest differences"
+    )
+    if sel.observed:
+        caption = (
+            f"{cut} in share of cases between the unit and {target_name}. Of those edges, {n_only_u} occur "
+            f"only in the unit and {n_only_t} only in the target. Labels: share of the unit's cases vs the "
+            "target's; edge width ∝ the difference; ▶ start, ■ end."
+        )
+    else:
+        caption = (
+            f"{cut} against the model of {target_name} (behaviour on one side only first). Of those edges, "
+            f"{n_only_u} occur only in the unit and {n_only_t} only in the model. Edge label: unit cases; "
+            "edge width ∝ unit cases; ▶ start, ■ end."
+        )
+    head = title or f"Difference to target: {unit.process} · {unit.unit}"
+    sub = f"{format_count(unit.cases)} cases"
+    if sel.observed:
+        sub += f"; largest difference {sel.strongest:.0%} of cases"
+    return _draw(nodes, edges, title=head, subtitle=sub, caption=caption, legend=legend)
