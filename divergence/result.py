@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
 
+from .departments import departments
 from .harmonise.changes import ChangeItem
 from .profile import UnitProfile
+
+if TYPE_CHECKING:
+    from .costs.pricing import GroupCost, UnitCost
+    from .families.cluster import Families
+    from .families.commonality import CommonCore
+    from .families.stability import FamilyStability
+    from .harmonise.aligned import UnitAlignment
+    from .harmonise.observed import UnitTransport
+    from .harmonise.plan import Target
+    from .model.pm import Model
+
+    Fit = Union[UnitTransport, UnitAlignment]
 
 __all__ = ["ProcessResult", "AnalysisResult"]
 
@@ -37,23 +50,23 @@ class ProcessResult:
     profiles: dict[str, UnitProfile]
     matrices: dict[str, np.ndarray]
     conformance_raw: np.ndarray | None
-    measure_details: dict[str, Any]
-    families: Any  # divergence.families.cluster.Families
+    measure_details: dict[str, dict[str, Any]]
+    families: Families
     stability: dict[str, float]
-    common: Any  # divergence.families.commonality.CommonCore over all units
-    family_common: dict[str, Any]
-    models: dict[str, Any]  # unit -> divergence.model.pm.Model
-    target: Any  # divergence.harmonise.plan.Target
-    alignments: dict[str, Any]
+    common: CommonCore
+    family_common: dict[str, CommonCore]
+    models: dict[str, Model]
+    target: Target
+    alignments: dict[str, Fit]
     changes: dict[str, list[ChangeItem]]
-    costs: dict[str, Any]  # unit -> divergence.costs.pricing.UnitCost
-    family_costs: dict[str, Any]
-    total_cost: Any
+    costs: dict[str, UnitCost]
+    family_costs: dict[str, GroupCost]
+    total_cost: GroupCost
     waves: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     exceptions: dict[str, list[ChangeItem]] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
-    family_bootstrap: Any = None  # divergence.families.stability.FamilyStability or None
+    family_bootstrap: FamilyStability | None = None
 
     def matrix(self, name: str = "combined") -> pd.DataFrame:
         """A divergence matrix as a labelled DataFrame."""
@@ -65,7 +78,103 @@ class ProcessResult:
 
     @property
     def family_of(self) -> dict[str, str]:
+        """Unit -> family id (units kept out of families are absent)."""
         return {u: f for f, members in self.families.members.items() for u in members}
+
+    @property
+    def wave_of(self) -> dict[str, Any]:
+        """Unit -> migration wave (units kept out of waves are absent)."""
+        return dict(zip(self.waves["unit"], self.waves["wave"]))
+
+    def departments(self) -> dict[str, list[str]]:
+        """Department -> units, by shared name prefix (:mod:`divergence.departments`)."""
+        return departments(self.units)
+
+    def families_frame(self) -> pd.DataFrame:
+        """One row per grouped unit: family, unit, medoid, is_medoid, stability."""
+        return pd.DataFrame(
+            [
+                {
+                    "family": f,
+                    "unit": u,
+                    "medoid": self.families.medoids[f],
+                    "is_medoid": u == self.families.medoids[f],
+                    "stability": self.stability.get(f),
+                }
+                for f, m in self.families.members.items()
+                for u in m
+            ]
+        )
+
+    def costs_table(self) -> pd.DataFrame:
+        """One row per unit: family, wave, fitness to target, one-off cost, effort, annual effect, payback (low/central/high)."""
+        wave_of, family_of = self.wave_of, self.family_of
+        rows = []
+        for u in self.units:
+            c = self.costs[u]
+            rows.append(
+                {
+                    "unit": u,
+                    "family": family_of.get(u),
+                    "wave": wave_of.get(u),
+                    "fitness_to_target": self.alignments[u].fitness,
+                    **{f"cost_gbp_{k}": v for k, v in c.cost_gbp.items()},
+                    **{f"effort_days_{k}": v for k, v in c.effort_days.items()},
+                    **{f"annual_effect_gbp_{k}": v for k, v in c.annual_effect_gbp.items()},
+                    **{f"payback_months_{k}": v for k, v in c.payback_months.items()},
+                    "change_items": len(c.items),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def costs_by_kind(self) -> pd.DataFrame:
+        """Central one-off cost per unit and change kind, the migration overhead as kind ``overhead``."""
+        rows = []
+        for u in self.units:
+            c = self.costs[u]
+            items = c.items
+            if len(items):
+                for k, v in items.groupby("kind")["cost_gbp"].sum().items():
+                    rows.append({"unit": u, "kind": k, "cost_gbp": float(v)})
+            overhead = c.cost_gbp["central"] - (float(items["cost_gbp"].sum()) if len(items) else 0.0)
+            if overhead > 0.5:
+                rows.append({"unit": u, "kind": "overhead", "cost_gbp": overhead})
+        return pd.DataFrame(rows, columns=["unit", "kind", "cost_gbp"])
+
+    def backlog(self, min_cases: int = 1) -> pd.DataFrame:
+        """Every unit's priced change items, one row each (items in fewer than ``min_cases`` cases folded)."""
+        parts = []
+        for u in self.units:
+            items = self.costs[u].items.copy()
+            if min_cases > 1 and len(items):
+                items = _fold_items(items, min_cases)
+            items.insert(0, "unit", u)
+            parts.append(items)
+        bl = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if "activities" in bl.columns:
+            bl["activities"] = bl["activities"].map(lambda a: a if isinstance(a, str) else " → ".join(a))
+        return bl
+
+    def exceptions_table(self, min_cases: int = 1) -> pd.DataFrame:
+        """Candidate change items listed but not priced, with the reason (``note``) and the test."""
+        cols = ["unit", "kind", "activities", "cases", "share", "p_value", "q_value", "evidence", "note"]
+        rows = [
+            {
+                "unit": u,
+                "kind": it.kind,
+                "activities": " → ".join(it.activities),
+                "cases": it.cases,
+                "share": it.share,
+                "p_value": it.p_value,
+                "q_value": it.q_value,
+                "evidence": it.test,
+                "note": it.note,
+            }
+            for u in self.units
+            for it in self.exceptions.get(u, [])
+            if it.cases >= min_cases
+        ]
+        return pd.DataFrame(rows, columns=cols)
 
 
 @dataclass(frozen=True)
@@ -98,3 +207,20 @@ class AnalysisResult:
                         }
                     )
         return pd.DataFrame(rows, columns=["process", "family", "unit", "medoid", "stability"])
+
+
+def _fold_items(items: pd.DataFrame, min_cases: int) -> pd.DataFrame:
+    """Items in fewer than ``min_cases`` cases folded into one ``other`` row."""
+    rare = items["cases"] < min_cases
+    if not rare.any():
+        return items
+    folded = items.loc[rare]
+    other = {c: None for c in items.columns}
+    other.update(
+        kind="other",
+        activities="(other)",
+        cases=int(folded["cases"].sum()),
+        share=float(folded["share"].sum()),
+        cost_gbp=float(folded["cost_gbp"].sum()),
+    )
+    return pd.concat([items.loc[~rare], pd.DataFrame([other])], ignore_index=True)

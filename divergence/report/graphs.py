@@ -74,24 +74,13 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
             ),
         )
     )
-    rows, ranges = [], []
-    for u in pr.units:
-        c = pr.costs[u]
-        items = c.items
-        if len(items):
-            by_kind = items.groupby("kind")["cost_gbp"].sum()
-            for k, v in by_kind.items():
-                rows.append({"unit": u, "kind": k, "cost_gbp": float(v)})
-        overhead = c.cost_gbp["central"] - (float(items["cost_gbp"].sum()) if len(items) else 0.0)
-        if overhead > 0.5:
-            rows.append({"unit": u, "kind": "overhead", "cost_gbp": overhead})
-        ranges.append({"unit": u, **{k: c.cost_gbp[k] for k in ("low", "central", "high")}})
+    ranges = [{"unit": u, **{k: pr.costs[u].cost_gbp[k] for k in ("low", "central", "high")}} for u in pr.units]
     jobs.append(
         (
             "costs",
             partial(
                 render.cost_chart,
-                pd.DataFrame(rows, columns=["unit", "kind", "cost_gbp"]),
+                pr.costs_by_kind(),
                 pd.DataFrame(ranges),
                 folder / "harmonisation_costs",
                 title=f"{p}: one-off harmonisation cost per unit (central, by change kind; whiskers low–high)",

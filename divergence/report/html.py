@@ -13,17 +13,16 @@ code or fetch anything.
 from __future__ import annotations
 
 import html
-import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
 
+from ..departments import departments
 from ..harmonise.changes import CHANGE_KINDS
 from ..privacy import fold_profile
 from ..result import AnalysisResult, ProcessResult
 from .text import money
 
-__all__ = ["render_html", "departments"]
+__all__ = ["render_html"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -65,23 +64,6 @@ code{background:#eef1f7;padding:0 4px;border-radius:4px}
 def e(text: object) -> str:
     """Escape user data for HTML text and attribute values."""
     return html.escape(str(text), quote=True)
-
-
-def departments(units: Iterable[str]) -> dict[str, list[str]]:
-    """Group units into departments by a shared name prefix (``moj_prisons`` -> ``moj``).
-
-    A prefix (text before the first ``_``, ``-`` or space) shared by two or
-    more units is a department; any other unit is its own department.
-    """
-    units = list(units)
-    prefix = {u: re.split(r"[_\- ]", u, maxsplit=1)[0] for u in units}
-    count = defaultdict(int)
-    for p in prefix.values():
-        count[p] += 1
-    out: dict[str, list[str]] = defaultdict(list)
-    for u in units:
-        out[prefix[u] if count[prefix[u]] > 1 and prefix[u] != u else u].append(u)
-    return dict(sorted(out.items()))
 
 
 def render_html(
