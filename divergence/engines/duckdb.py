@@ -233,7 +233,9 @@ def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = F
     """SELECT of the cleaned events of all sources, their records, and whether any has a lifecycle column."""
     sources = input_files(source)
     lifecycle = False
-    fallback_process = sources[0].path.resolve().parent.name or "process"
+    from divergence.io.read import loose_process
+
+    fallback_process = loose_process(sources)
     parts: list[str] = []
     records: list[dict] = []
     parquet_groups: dict[tuple, list[int]] = {}

@@ -212,7 +212,9 @@ def _read(spark, source, keys: dict):
         from .duckdb import input_files
 
         files = input_files(items)
-        fallback = files[0].path.resolve().parent.name or "process"
+        from divergence.io.read import loose_process
+
+        fallback = loose_process(files)
         records = [{"path": str(f.path), "format": f.fmt} for f in files]
         groups: dict[tuple[str, str], list[int]] = {}
         for k, f in enumerate(files):
