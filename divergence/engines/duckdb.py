@@ -112,7 +112,9 @@ def aggregate_duckdb(
         ``extra`` holds ``engine``, ``plan`` (``one-sort`` or ``general``),
         ``seconds`` and ``sources`` (path, sha256, format, events per file).
     """
-    import duckdb
+    from divergence.optional import require
+
+    duckdb = require("duckdb", "duckdb", "the duckdb engine")
 
     t0 = time.perf_counter()
     keys = keys_of(locals())

@@ -80,12 +80,9 @@ def aggregate_postgres(
     """
     if (sql_table is None) == (sql_query is None):
         raise OptionError("give exactly one of sql_table (--sql-table) and sql_query (--sql-query)")
-    try:
-        import sqlalchemy as sa
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise OptionError(
-            "the postgres engine needs SQLAlchemy and psycopg: pip install 'divergence[postgres]'"
-        ) from None
+    from divergence.optional import require
+
+    sa = require("sqlalchemy", "postgres", "the postgres engine")
     t0 = time.perf_counter()
     keys = keys_of(locals())
     if sql_table is not None:
@@ -97,6 +94,9 @@ def aggregate_postgres(
     try:
         engine = sa.create_engine(url)
         safe_url = engine.url.render_as_string(hide_password=True)
+    except ImportError as exc:  # the URL's driver (e.g. psycopg) is not installed
+        require(exc.name or "psycopg", "postgres", "the postgres engine")
+        raise OptionError(f"cannot use the database URL: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         raise OptionError(f"cannot use the database URL: {exc}") from None
     try:

@@ -51,10 +51,9 @@ def spark_session(master: str = "local[*]"):
     """A SparkSession for ``master`` (UTC session time zone, no UI), reused."""
     if master in _SESSIONS:
         return _SESSIONS[master]
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise OptionError("the spark engine needs PySpark: pip install 'divergence[spark]'") from None
+    from divergence.optional import require
+
+    SparkSession = require("pyspark.sql", "spark", "the spark engine").SparkSession
     spark = (
         SparkSession.builder.master(master)
         .appName("divergence")
