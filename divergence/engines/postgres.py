@@ -49,6 +49,7 @@ def aggregate_postgres(
     unit_key: str | None = None,
     process_key: str | None = None,
     deduplicate: bool = True,
+    unit_rule: str = "first",
 ) -> Aggregates:
     """Compute :class:`~divergence.profile.Aggregates` inside a PostgreSQL database.
 
@@ -118,7 +119,9 @@ def aggregate_postgres(
                 "SELECT *, 0 AS _src, row_number() OVER () AS _row, "
                 f"CAST('{lit}' AS VARCHAR) AS _dv_unit, CAST('{lit}' AS VARCHAR) AS _dv_process FROM dv_src"
             )
-            events = clean_events_sql(POSTGRES, raw, roles, kinds, columns, label, deduplicate=deduplicate)
+            events = clean_events_sql(
+                POSTGRES, raw, roles, kinds, columns, label, deduplicate=deduplicate, unit_rule=unit_rule
+            )
             try:
                 cur.execute(f"CREATE TEMPORARY TABLE dv_ev AS {events}")
             except Exception as exc:  # noqa: BLE001 - driver errors
