@@ -32,9 +32,12 @@ Read event logs, compare every unit's process with every other's, group units
 into process families, and price harmonising them onto one target process.
 
 INPUT is any mix of files and folders: XES (.xes, .xes.gz), CSV (.csv,
-.csv.gz; delimiter detected) and Parquet. A unit is the --unit-key column, or
-else each file's name; a process is the --process-key column, or else the
-sub-folder a file sits in. With no INPUT the bundled sample logs are analysed.
+.csv.gz; delimiter detected) and Parquet. A unit is the --unit-key column
+(one per case, see --unit-rule), or else each file's name; a process is the
+--process-key column, or else the sub-folder of an INPUT folder a file sits
+in, the INPUT folder's own name for files directly inside it, or the file's
+name for a single file given directly. With no INPUT the bundled sample logs
+are analysed.
 """
 
 
@@ -66,6 +69,35 @@ def build_parser() -> argparse.ArgumentParser:
     cols.add_argument("--resource-key", metavar="COL", help="resource column (e.g. org:resource, resource)")
     cols.add_argument("--unit-key", metavar="COL", help="unit column (default: the file name is the unit)")
     cols.add_argument("--process-key", metavar="COL", help="process column (default: the sub-folder is the process)")
+    ip = a.add_argument_group("inputs (see the README: units, processes, lifecycles, unfinished cases)")
+    ip.add_argument(
+        "--unit-rule",
+        choices=("first", "last", "most"),
+        default="first",
+        help="unit of a case whose unit column changes within it: that of its first event naming one, "
+        "its last, or the one most of its events name; the whole case counts there (default: first)",
+    )
+    ip.add_argument(
+        "--lifecycle",
+        choices=("auto", "as-activity", "ignore"),
+        default="auto",
+        help="lifecycle column: auto folds start/complete pairs and warns about other transitions; "
+        "as-activity makes each transition other than complete an activity 'name (transition)'; "
+        "ignore keeps every event as it is (default: auto)",
+    )
+    ip.add_argument(
+        "--complete-only",
+        action="store_true",
+        help="drop likely unfinished cases (last activity not an end activity) before profiling "
+        "(default: keep them and report their share per unit)",
+    )
+    ip.add_argument(
+        "--end-activity",
+        action="append",
+        metavar="NAME",
+        help="an end activity of every process; repeatable (default: activities ending at least 5%% "
+        "of a process's cases)",
+    )
     an = a.add_argument_group("analysis")
     an.add_argument(
         "--target",
@@ -171,6 +203,10 @@ def _analyse(args: argparse.Namespace) -> int:
                 sql_query=args.sql_query,
                 spark_master=args.spark_master,
                 memory_limit=args.memory_limit,
+                unit_rule=args.unit_rule,
+                lifecycle=args.lifecycle,
+                complete_only=args.complete_only,
+                end_activities=args.end_activity,
             )
             out = write_outputs(result, Path(args.out), graphs=not args.no_graphs, progress=progress)
         except DivergenceError as exc:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import DivergenceWarning, OptionError
+from .errors import DivergenceWarning, OptionError, records_of, warn
 from .profile import UnitProfile, profile_units
 from .progress import ProgressFn, no_progress
 from .result import AnalysisResult, ProcessResult
@@ -75,6 +75,10 @@ def analyse(
     sql_query: str | None = None,
     spark_master: str | None = None,
     memory_limit: str | None = None,
+    unit_rule: str = "first",
+    lifecycle: str = "auto",
+    complete_only: bool = False,
+    end_activities: Sequence[str] | None = None,
 ) -> AnalysisResult:
     """Analyse event logs: divergence, families and harmonisation per process.
 
@@ -135,6 +139,23 @@ def analyse(
         Spark only: master URL (default ``local[*]``).
     memory_limit : str, optional
         DuckDB only: memory limit such as ``"4GB"``; DuckDB spills beyond it.
+    unit_rule : {"first", "last", "most"}, default "first"
+        The unit of a case whose unit column changes within it (pandas,
+        DuckDB and PostgreSQL engines): the unit of its first (last) event
+        naming one, or the one most of its events name. The whole case
+        counts in that unit; events with an empty unit take it.
+    lifecycle : {"auto", "as-activity", "ignore"}, default "auto"
+        Lifecycle column: ``auto`` folds start/complete pairs and warns
+        about other transitions; ``as-activity`` makes each transition other
+        than complete an activity ``"name (transition)"``; ``ignore`` keeps
+        every event as it is. Other than ``auto``: pandas engine only.
+    complete_only : bool, default False
+        Drop likely unfinished cases (see :mod:`divergence.unfinished`)
+        before profiling; pandas engine only. By default every case is kept
+        and the shares are reported (``result.unfinished_table()``).
+    end_activities : list of str, optional
+        The end activities of every process, instead of those ending at
+        least 5 % of its cases.
 
     Returns
     -------
@@ -151,6 +172,9 @@ def analyse(
         inputs = [default_inputs()]
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
+    from .io.clean import check_read_options
+
+    check_read_options(unit_rule=unit_rule, lifecycle=lifecycle)
     _check_options(
         families=families, noise_threshold=noise_threshold, min_share=min_share, bootstrap=bootstrap, min_cases=min_cases,
         alpha=alpha, mix_tolerance=mix_tolerance, min_unit_cases=min_unit_cases,
@@ -174,38 +198,28 @@ def analyse(
         "unit_key": unit_key,
         "process_key": process_key,
     }
+    if engine_name != "pandas" and (lifecycle != "auto" or complete_only):
+        what = "--complete-only" if complete_only else f"--lifecycle {lifecycle}"
+        raise OptionError(f"{what} needs the pandas engine (not {engine_name})")
+    if engine_name == "spark" and unit_rule != "first":
+        raise OptionError(f"--unit-rule {unit_rule} needs the pandas, duckdb or postgres engine")
     t0 = time.perf_counter()
     profiles = events = None
+    unfinished = None
     t_aggregate = None
-    if engine_name == "pandas":
-        from .io import read_logs
-
-        stray = [k for k, v in engine_options.items() if v is not None]
-        if stray:
-            raise OptionError(f"option(s) {', '.join(stray)} do not apply to the pandas engine")
-        progress("reading logs", 0, 1)
-        events = read_logs(inputs, **columns)
-        progress("reading logs", 1, 1)
-        sources = list(events.attrs.get("sources", []))
-        if pseudonymise:
-            from .privacy import pseudonymise_events
-
-            events = pseudonymise_events(events, key)
-    else:
-        from .engines import aggregate
-        from .profile import assemble_profiles
-
-        progress(f"profiling ({engine_name})", 0, 1)
-        source = inputs[0] if engine_name == "postgres" else inputs
-        agg = aggregate(source, engine=engine_name, **columns, **engine_options)
-        t_aggregate = float(agg.extra.get("seconds", time.perf_counter() - t0))
-        if pseudonymise:
-            from .privacy import pseudonymise_aggregates
-
-            agg = pseudonymise_aggregates(agg, key)
-        profiles = assemble_profiles(agg)
-        sources = list(agg.extra.get("sources", []))
-        progress(f"profiling ({engine_name})", 1, 1)
+    read_warnings = warnings.catch_warnings(record=True)
+    read_caught = read_warnings.__enter__()
+    warnings.simplefilter("always", DivergenceWarning)
+    try:
+        events, profiles, sources, unfinished, t_aggregate = _read_step(
+            inputs, engine_name, columns, engine_options, progress=progress, pseudonymise=pseudonymise, key=key,
+            unit_rule=unit_rule, lifecycle=lifecycle, complete_only=complete_only, end_activities=end_activities,
+            t0=t0,
+        )
+    finally:
+        read_warnings.__exit__(None, None, None)
+    for w in read_caught:  # re-issue so callers (the CLI) see them too
+        warnings.warn(w.message, w.category, stacklevel=2)
     t_read = time.perf_counter() - t0
     options = {
         "inputs": [_safe_input(p) for p in inputs],
@@ -216,6 +230,10 @@ def analyse(
         "resource_key": resource_key,
         "unit_key": unit_key,
         "process_key": process_key,
+        "unit_rule": unit_rule,
+        "lifecycle": lifecycle,
+        "complete_only": complete_only,
+        "end_activities": sorted(set(end_activities or [])),
         "target": [target] if isinstance(target, str) else list(target or []),
         "families": families,
         "cost_model": str(cost_model) if cost_model else None,
@@ -250,7 +268,10 @@ def analyse(
         options=options,
         sources=sources,
         profiles=profiles,
+        unfinished=unfinished,
+        end_activities=end_activities,
     )
+    result.warnings[:0] = [r for r in records_of(read_caught) if r not in result.warnings]
     # with an engine, "read" is the whole engine step (read, clean, aggregate, assemble)
     result.timings["read"] = t_read
     if t_aggregate is not None:
@@ -263,6 +284,61 @@ def analyse(
                     t, reason=t.reason.replace("given by the user", "found in the input's targets/ folder (shared-service standard)")
                 )
     return result
+
+
+def _read_step(inputs, engine_name, columns, engine_options, *, progress, pseudonymise, key, unit_rule, lifecycle,
+               complete_only, end_activities, t0):
+    """Read (pandas) or aggregate (other engines): (events, profiles, sources, unfinished, t_aggregate)."""
+    profiles = events = unfinished = None
+    t_aggregate = None
+    if engine_name == "pandas":
+        from .io import read_logs
+
+        stray = [k for k, v in engine_options.items() if v is not None]
+        if stray:
+            raise OptionError(f"option(s) {', '.join(stray)} do not apply to the pandas engine")
+        progress("reading logs", 0, 1)
+        events = read_logs(inputs, **columns, unit_rule=unit_rule, lifecycle=lifecycle)
+        progress("reading logs", 1, 1)
+        sources = list(events.attrs.get("sources", []))
+        if complete_only:
+            from .errors import EmptyLogError
+            from .unfinished import unfinished_from_events
+
+            unfinished, drop = unfinished_from_events(events, end_activities)
+            n_cases = sum(r["unfinished_cases"] for e in unfinished.values() for r in e["units"].values())
+            if n_cases:
+                warn(
+                    "complete_only",
+                    f"{n_cases:,} likely unfinished cases ({int(drop.sum()):,} events) dropped before profiling "
+                    "(--complete-only)",
+                    None,
+                    n_cases,
+                )
+                events = events[~drop].reset_index(drop=True)
+            if len(events) == 0:
+                raise EmptyLogError("no events left: every case is likely unfinished (--complete-only)")
+        if pseudonymise:
+            from .privacy import pseudonymise_events
+
+            events = pseudonymise_events(events, key)
+    else:
+        from .engines import aggregate
+        from .profile import assemble_profiles
+
+        progress(f"profiling ({engine_name})", 0, 1)
+        source = inputs[0] if engine_name == "postgres" else inputs
+        extra = {"unit_rule": unit_rule} if unit_rule != "first" else {}
+        agg = aggregate(source, engine=engine_name, **columns, **engine_options, **extra)
+        t_aggregate = float(agg.extra.get("seconds", time.perf_counter() - t0))
+        if pseudonymise:
+            from .privacy import pseudonymise_aggregates
+
+            agg = pseudonymise_aggregates(agg, key)
+        profiles = assemble_profiles(agg)
+        sources = list(agg.extra.get("sources", []))
+        progress(f"profiling ({engine_name})", 1, 1)
+    return events, profiles, sources, unfinished, t_aggregate
 
 
 def _resolve_engine(engine: str, inputs: Sequence[str | Path], *, sql_table: str | None,
@@ -312,11 +388,16 @@ def analyse_events(
     options: dict[str, Any] | None = None,
     sources: list[dict[str, Any]] | None = None,
     profiles: dict[str, dict[str, UnitProfile]] | None = None,
+    unfinished: dict | None = None,
+    end_activities: Sequence[str] | None = None,
 ) -> AnalysisResult:
     """Analyse a canonical event frame (or ready-made profiles from another engine).
 
     ``events`` may be ``None`` when ``profiles`` (``{process: {unit:
     UnitProfile}}``, e.g. from :func:`divergence.engines.profile_source`) are given.
+    ``unfinished`` is the table of :mod:`divergence.unfinished` when it was
+    made before profiling (``--complete-only``); else it is computed from the
+    profiles, with ``end_activities`` if given.
     """
     from .costs.pricing import load_cost_model
 
@@ -334,13 +415,21 @@ def analyse_events(
             profiles = profile_units(events)
         progress("profiling", 1, 1)
         t_profile = time.perf_counter() - t0
+        _report_names(profiles)
+        from .unfinished import report_unfinished, unfinished_from_profiles
+
+        dropped = unfinished is not None
+        if unfinished is None:
+            unfinished = unfinished_from_profiles(profiles, end_activities)
+        report_unfinished(unfinished, dropped=dropped)
         for p, units in profiles.items():
             for u, prof in units.items():
                 if prof.low_evidence:
-                    warnings.warn(
+                    warn(
+                        "low_evidence",
                         f"process {p!r}, unit {u!r}: only {prof.cases} cases; flagged as low-evidence",
-                        DivergenceWarning,
-                        stacklevel=2,
+                        None,
+                        prof.cases,
                     )
         processes = {}
         for p, units in profiles.items():
@@ -363,15 +452,42 @@ def analyse_events(
             )
     for w in caught:  # re-issue so callers (the CLI) see them too
         warnings.warn(w.message, w.category, stacklevel=2)
-    msgs = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)))
     return AnalysisResult(
         processes=processes,
         options=options or {},
         sources=sources or [],
-        warnings=msgs,
+        warnings=records_of(caught),
         version=__version__,
         timings={"profile": t_profile},
+        unfinished=unfinished,
     )
+
+
+def _report_names(profiles: dict[str, dict[str, Any]]) -> None:
+    """Warn (``name_case_clash``) about processes, and units of a process, differing only in letter case."""
+
+    def clashes(names) -> list[list[str]]:
+        groups: dict[str, list[str]] = {}
+        for n in names:
+            groups.setdefault(str(n).casefold(), []).append(str(n))
+        return [sorted(g) for g in groups.values() if len(g) > 1]
+
+    for group in clashes(profiles):
+        warn(
+            "name_case_clash",
+            f"processes {', '.join(map(repr, group))} differ only in letter case; analysed as different processes",
+            None,
+            len(group),
+        )
+    for p, units in profiles.items():
+        for group in clashes(units):
+            warn(
+                "name_case_clash",
+                f"process {p!r}: units {', '.join(map(repr, group))} differ only in letter case; analysed as "
+                "different units (rename one in the input to merge them)",
+                None,
+                len(group),
+            )
 
 
 def parse_targets(spec: str | Sequence[str] | None, inputs: Iterable[Path] = ()) -> dict[str | None, str]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .departments import departments
+from .errors import WarningRecord
 from .harmonise.changes import ChangeItem
 from .profile import UnitProfile
 
@@ -179,14 +180,21 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class AnalysisResult:
-    """What :func:`divergence.analyse` returns: one :class:`ProcessResult` per process."""
+    """What :func:`divergence.analyse` returns: one :class:`ProcessResult` per process.
+
+    ``warnings`` holds every warning of the run (reading included) as
+    :class:`~divergence.errors.WarningRecord` (code, message, file, count);
+    ``unfinished`` the likely unfinished cases per process and unit
+    (:mod:`divergence.unfinished`).
+    """
 
     processes: dict[str, ProcessResult]
     options: dict[str, Any]
     sources: list[dict[str, Any]]
-    warnings: list[str]
+    warnings: list[WarningRecord]
     version: str
     timings: dict[str, float] = field(default_factory=dict)
+    unfinished: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, process: str) -> ProcessResult:
         return self.processes[process]
@@ -207,6 +215,32 @@ class AnalysisResult:
                         }
                     )
         return pd.DataFrame(rows, columns=["process", "family", "unit", "medoid", "stability"])
+
+    def warnings_table(self) -> pd.DataFrame:
+        """One row per warning: code, file, count, message."""
+        return pd.DataFrame(
+            [{"code": w.code, "file": w.file, "count": w.count, "message": w.message} for w in self.warnings],
+            columns=["code", "file", "count", "message"],
+        )
+
+    def unfinished_table(self) -> pd.DataFrame:
+        """One row per (process, unit): cases, likely unfinished cases, their share, and the end activities."""
+        rows = []
+        for p, entry in self.unfinished.items():
+            for u, row in entry["units"].items():
+                rows.append(
+                    {
+                        "process": p,
+                        "unit": u,
+                        "cases": row["cases"],
+                        "unfinished_cases": row["unfinished_cases"],
+                        "unfinished_share": row["unfinished_share"],
+                        "end_activities": ", ".join(entry["end_activities"]),
+                    }
+                )
+        return pd.DataFrame(
+            rows, columns=["process", "unit", "cases", "unfinished_cases", "unfinished_share", "end_activities"]
+        )
 
 
 def _fold_items(items: pd.DataFrame, min_cases: int) -> pd.DataFrame:

@@ -134,7 +134,7 @@ def test_spark_records_a_path_it_reads_itself_without_hash(spark_master, tmp_pat
     tiny = tiny_csv(tmp_path / "north" / "tiny.csv")
     expected = aggregate(tiny, engine="pandas")
     got = aggregate(tiny.as_uri(), engine="spark", spark_master=spark_master)
-    assert_same(expected, got)  # unit from the file name, process from its folder, as for local files
+    assert_same(expected, got)  # unit and process from the file name, as for a local file given alone
     assert got.extra["sources"] == [{"path": tiny.as_uri(), "format": "csv", "events": expected.extra["sources"][0]["events"]}]
 
 

@@ -51,7 +51,7 @@ def test_exact_frame_from_csv(tmp_path):
         frame = read_logs(path)
     expected = pd.DataFrame(
         {
-            "process": ["hr", "hr", "hr"],
+            "process": ["north", "north", "north"],  # one file given directly: process = its name
             "unit": ["north", "north", "north"],
             "case": ["1", "1", "2"],
             "activity": ["Register", "Check", "Pay"],
@@ -261,7 +261,7 @@ def test_round_trip(tmp_path_factory, events, fmt):
         ).to_parquet(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
-        frame = read_logs(path)
+        frame = read_logs(folder)  # a file directly in an input folder: process = the folder's name
     pd.testing.assert_frame_equal(frame[COLUMNS], _expected(events)[COLUMNS])
 
 

@@ -53,7 +53,7 @@ def _pandas(source, **kw) -> Aggregates:
     if isinstance(source, pd.DataFrame):
         events, sources = source, []
     else:
-        events = read_logs(source, **{k: kw.get(k) for k in _COLUMN_KEYS})
+        events = read_logs(source, **{k: kw.get(k) for k in _COLUMN_KEYS}, unit_rule=kw.get("unit_rule") or "first")
         sources = list(events.attrs.get("sources", []))
     agg = aggregate_events(events)
     from ._common import to_aggregates
@@ -82,9 +82,9 @@ def _spark(source, **kw) -> Aggregates:
 
 #: Engine name -> (function, options it accepts besides the column keys).
 ENGINES: dict[str, tuple[Callable[..., Aggregates], tuple[str, ...]]] = {
-    "pandas": (_pandas, ()),
-    "duckdb": (_duckdb, ("memory_limit", "threads", "temp_directory")),
-    "postgres": (_postgres, ("sql_table", "sql_query")),
+    "pandas": (_pandas, ("unit_rule",)),
+    "duckdb": (_duckdb, ("memory_limit", "threads", "temp_directory", "unit_rule")),
+    "postgres": (_postgres, ("sql_table", "sql_query", "unit_rule")),
     "spark": (_spark, ("spark_master",)),
 }
 
@@ -105,6 +105,7 @@ def aggregate(
     sql_table: str | None = None,
     sql_query: str | None = None,
     spark_master: str | None = None,
+    unit_rule: str | None = None,
 ) -> Aggregates:
     """Compute the profile aggregates of ``source`` with one engine.
 
@@ -126,6 +127,10 @@ def aggregate(
         ``SELECT`` holding the events.
     spark_master : str, optional
         Spark only: master URL; default ``local[*]``.
+    unit_rule : {"first", "last", "most"}, optional
+        pandas, duckdb, postgres: the unit of a case whose unit column
+        changes within it (default ``first``; see :func:`divergence.read_logs`).
+        The spark engine does not apply it (a case is split over its units).
 
     Returns
     -------
@@ -145,6 +150,7 @@ def aggregate(
         "sql_table": sql_table,
         "sql_query": sql_query,
         "spark_master": spark_master,
+        "unit_rule": unit_rule,
     }
     name = choose_engine(source, sql_table=sql_table, sql_query=sql_query) if engine == "auto" else engine
     if name not in ENGINES:

@@ -61,7 +61,7 @@ def fill_sources(records: list[dict], counts: Mapping[int, int], *, checksums: b
     return records
 
 
-def xes_events(source, keys: Mapping[str, str | None], process: str) -> pd.DataFrame:
+def xes_events(source, keys: Mapping[str, str | None], process: str, unit_rule: str = "first") -> pd.DataFrame:
     """Canonical events of one XES file (a ``divergence.io.read`` source), read by the pandas reader."""
     from divergence.io.clean import canonical_events
     from divergence.io.columns import detect_columns, wanted_xes_keys
@@ -71,7 +71,9 @@ def xes_events(source, keys: Mapping[str, str | None], process: str) -> pd.DataF
     event_keys, trace_keys = wanted_xes_keys(keys)
     raw = read_xes(source.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=default_max_bytes())
     roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
-    return canonical_events(raw, roles, source.path, unit=strip_log_suffix(source.path), process=process)
+    return canonical_events(
+        raw, roles, source.path, unit=strip_log_suffix(source.path), process=process, unit_rule=unit_rule
+    )
 
 
 def to_aggregates(tables: Mapping[str, pd.DataFrame], extra: dict | None = None) -> Aggregates:

@@ -79,6 +79,7 @@ def aggregate_duckdb(
     temp_directory: str | os.PathLike | None = None,
     deduplicate: bool = True,
     checksums: bool = True,
+    unit_rule: str = "first",
 ) -> Aggregates:
     """Compute :class:`~divergence.profile.Aggregates` with DuckDB.
 
@@ -105,6 +106,9 @@ def aggregate_duckdb(
         removes them with a window over all columns.
     checksums : bool, default True
         Record each file's SHA-256 in ``extra["sources"]`` (reads each file once more).
+    unit_rule : {"first", "last", "most"}, default "first"
+        The unit of a case whose unit column changes within it, as in
+        :func:`divergence.read_logs` (no warning is issued here).
 
     Returns
     -------
@@ -112,7 +116,9 @@ def aggregate_duckdb(
         ``extra`` holds ``engine``, ``plan`` (``one-sort`` or ``general``),
         ``seconds`` and ``sources`` (path, sha256, format, events per file).
     """
-    import duckdb
+    from divergence.optional import require
+
+    duckdb = require("duckdb", "duckdb", "the duckdb engine")
 
     t0 = time.perf_counter()
     keys = keys_of(locals())
@@ -132,14 +138,14 @@ def aggregate_duckdb(
             relation, records = _register_frame(con, source), []
             tables, counts = _one_sort(con, relation, records, dup_check=False)
         else:
-            relation, records, lifecycle = _events_sql(con, source, keys, False, dup_key=True)
+            relation, records, lifecycle = _events_sql(con, source, keys, False, dup_key=True, unit_rule=unit_rule)
             tables = None
             if not lifecycle:
                 xes = any(r["format"] == "xes" for r in records)  # start times folded by the pandas reader
                 tables, counts = _one_sort(con, relation, records, dup_check=deduplicate, service=xes)
             if tables is None:  # lifecycle folding, or duplicates to drop: the general plan
                 plan = "general"
-                relation, records, _ = _events_sql(con, source, keys, deduplicate)
+                relation, records, _ = _events_sql(con, source, keys, deduplicate, unit_rule=unit_rule)
                 tables, counts = _general(con, relation, records)
         fill_sources(records, counts, checksums=checksums)
     finally:
@@ -229,11 +235,14 @@ def _register_frame(con, frame: pd.DataFrame) -> str:
     )
 
 
-def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = False) -> tuple[str, list[dict], bool]:
+def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = False,
+                unit_rule: str = "first") -> tuple[str, list[dict], bool]:
     """SELECT of the cleaned events of all sources, their records, and whether any has a lifecycle column."""
     sources = input_files(source)
     lifecycle = False
-    fallback_process = sources[0].path.resolve().parent.name or "process"
+    from divergence.io.read import loose_process
+
+    fallback_process = loose_process(sources)
     parts: list[str] = []
     records: list[dict] = []
     parquet_groups: dict[tuple, list[int]] = {}
@@ -247,14 +256,14 @@ def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = F
                 f"'{_lit(process)}' AS _dv_process FROM read_csv('{_lit(str(src.path))}', "
                 "all_varchar = true, header = true, auto_detect = true) WITH ORDINALITY"
             )
-            sql, lc = _canonical_sql(con, raw, src.path, keys, deduplicate, dup_key)
+            sql, lc = _canonical_sql(con, raw, src.path, keys, deduplicate, dup_key, unit_rule)
             parts.append(sql)
             lifecycle = lifecycle or lc
         elif src.fmt == "parquet":
             schema_ = tuple(con.sql(f"DESCRIBE SELECT * FROM read_parquet('{_lit(str(src.path))}')").fetchall())
             parquet_groups.setdefault(schema_, []).append(i)
         else:
-            parts.append(_xes_sql(con, i, src, keys, process, dup_key))
+            parts.append(_xes_sql(con, i, src, keys, process, dup_key, unit_rule))
     for g, members in enumerate(parquet_groups.values()):
         rows = ", ".join(
             f"('{_lit(str(sources[i].path))}', {i}, '{_lit(strip_log_suffix(sources[i].path))}', "
@@ -271,14 +280,15 @@ def _events_sql(con, source, keys: dict, deduplicate: bool, *, dup_key: bool = F
             f"f._dv_unit, f._dv_process FROM read_parquet([{files}], filename = '_dv_file', "
             f"file_row_number = true) AS r JOIN dv_files_{g} AS f USING (_dv_file)"
         )
-        sql, lc = _canonical_sql(con, raw, sources[members[0]].path, keys, deduplicate, dup_key)
+        sql, lc = _canonical_sql(con, raw, sources[members[0]].path, keys, deduplicate, dup_key, unit_rule)
         parts.append(sql)
         lifecycle = lifecycle or lc
     union = " UNION ALL ".join(f"({p})" for p in parts)
     return f"SELECT * FROM ({union}) AS u", records, lifecycle
 
 
-def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool, dup_key: bool) -> tuple[str, bool]:
+def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool, dup_key: bool,
+                   unit_rule: str = "first") -> tuple[str, bool]:
     """SQL turning one raw source relation into cleaned canonical events; has it a lifecycle column?"""
     described = con.sql(f"DESCRIBE {raw}").fetchall()
     kinds = {name: _kind(typ) for name, typ, *_ in described}
@@ -287,7 +297,7 @@ def _canonical_sql(con, raw: str, path: Path, keys: dict, deduplicate: bool, dup
     roles = detect_columns(columns, keys, path)
     lifecycle = LIFECYCLE in roles
     sql = clean_events_sql(DUCKDB, raw, roles, kinds, columns, path, deduplicate=deduplicate,
-                           dup_key=dup_key and not lifecycle)
+                           dup_key=dup_key and not lifecycle, unit_rule=unit_rule)
     return sql, lifecycle
 
 
@@ -304,8 +314,8 @@ def _kind(typ: str) -> str:
     return typ
 
 
-def _xes_sql(con, i: int, src, keys: dict, process: str, dup_key: bool = False) -> str:
-    ev = xes_events(src, keys, process)
+def _xes_sql(con, i: int, src, keys: dict, process: str, dup_key: bool = False, unit_rule: str = "first") -> str:
+    ev = xes_events(src, keys, process, unit_rule=unit_rule)
     frame = pd.DataFrame(
         {
             "src": i,

@@ -49,6 +49,7 @@ def aggregate_postgres(
     unit_key: str | None = None,
     process_key: str | None = None,
     deduplicate: bool = True,
+    unit_rule: str = "first",
 ) -> Aggregates:
     """Compute :class:`~divergence.profile.Aggregates` inside a PostgreSQL database.
 
@@ -80,12 +81,9 @@ def aggregate_postgres(
     """
     if (sql_table is None) == (sql_query is None):
         raise OptionError("give exactly one of sql_table (--sql-table) and sql_query (--sql-query)")
-    try:
-        import sqlalchemy as sa
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise OptionError(
-            "the postgres engine needs SQLAlchemy and psycopg: pip install 'divergence[postgres]'"
-        ) from None
+    from divergence.optional import require
+
+    sa = require("sqlalchemy", "postgres", "the postgres engine")
     t0 = time.perf_counter()
     keys = keys_of(locals())
     if sql_table is not None:
@@ -97,6 +95,9 @@ def aggregate_postgres(
     try:
         engine = sa.create_engine(url)
         safe_url = engine.url.render_as_string(hide_password=True)
+    except ImportError as exc:  # the URL's driver (e.g. psycopg) is not installed
+        require(exc.name or "psycopg", "postgres", "the postgres engine")
+        raise OptionError(f"cannot use the database URL: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
         raise OptionError(f"cannot use the database URL: {exc}") from None
     try:
@@ -118,7 +119,9 @@ def aggregate_postgres(
                 "SELECT *, 0 AS _src, row_number() OVER () AS _row, "
                 f"CAST('{lit}' AS VARCHAR) AS _dv_unit, CAST('{lit}' AS VARCHAR) AS _dv_process FROM dv_src"
             )
-            events = clean_events_sql(POSTGRES, raw, roles, kinds, columns, label, deduplicate=deduplicate)
+            events = clean_events_sql(
+                POSTGRES, raw, roles, kinds, columns, label, deduplicate=deduplicate, unit_rule=unit_rule
+            )
             try:
                 cur.execute(f"CREATE TEMPORARY TABLE dv_ev AS {events}")
             except Exception as exc:  # noqa: BLE001 - driver errors

@@ -17,8 +17,10 @@ Spark as one relation. Anything else (URLs, cluster paths) is read by Spark
 alone. ``extra["sources"]`` has one record per file (path, format, events),
 with the SHA-256 for local files only. The unit of events without a unit
 column is the file name without log extensions; their process follows the
-file readers' rule for local inputs, and is the parent folder's name for
-remote ones.
+file readers' rule for local inputs, and for remote ones is the file's name
+when one file is named alone, else its parent folder's name. With a unit
+column, a case's unit is that of its first event naming one (``--unit-rule
+first``; the other rules need the pandas, DuckDB or PostgreSQL engine).
 """
 
 from __future__ import annotations
@@ -51,10 +53,9 @@ def spark_session(master: str = "local[*]"):
     """A SparkSession for ``master`` (UTC session time zone, no UI), reused."""
     if master in _SESSIONS:
         return _SESSIONS[master]
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise OptionError("the spark engine needs PySpark: pip install 'divergence[spark]'") from None
+    from divergence.optional import require
+
+    SparkSession = require("pyspark.sql", "spark", "the spark engine").SparkSession
     spark = (
         SparkSession.builder.master(master)
         .appName("divergence")
@@ -212,7 +213,9 @@ def _read(spark, source, keys: dict):
         from .duckdb import input_files
 
         files = input_files(items)
-        fallback = files[0].path.resolve().parent.name or "process"
+        from divergence.io.read import loose_process
+
+        fallback = loose_process(files)
         records = [{"path": str(f.path), "format": f.fmt} for f in files]
         groups: dict[tuple[str, str], list[int]] = {}
         for k, f in enumerate(files):
@@ -230,10 +233,14 @@ def _read(spark, source, keys: dict):
     for fmt, paths, known in reads:
         df = spark.read.option("header", True).csv(paths) if fmt == "csv" else spark.read.parquet(*paths)
         rows = []
-        for uri in df.inputFiles():  # the names input_file_name() gives
+        uris = df.inputFiles()
+        for uri in uris:  # the names input_file_name() gives
             path = Path(unquote(urlparse(uri).path))
             if known is None:
-                rows.append((uri, len(records), strip_log_suffix(path), path.parent.name or "process"))
+                # as for local files: one file named alone is its own process, else its folder is
+                alone = len(items) == 1 and len(uris) == 1 and str(items[0]).rstrip("/").endswith(path.name)
+                process = strip_log_suffix(path) if alone else path.parent.name or "process"
+                rows.append((uri, len(records), strip_log_suffix(path), process))
                 records.append({"path": uri, "format": fmt})
             else:
                 k, process = known[path]
@@ -281,11 +288,15 @@ def _clean(df, keys: dict, label: str):
     ts_col = F.col(f"`{roles[schema.TIMESTAMP]}`")
     ts = F.when(blank(ts_col.cast("string")), None).otherwise(ts_col.cast("timestamp"))
     others = [c for c in columns if c not in {roles[r] for r in roles if r != LIFECYCLE}]
+    has_unit = schema.UNIT in roles
+    # with a unit column: NULL for now, then the unit of the case's first event naming one
+    unit = F.when(blank(text(schema.UNIT)), None).otherwise(clean(text(schema.UNIT))) if has_unit else F.col("_dv_unit")
     out = df.select(
         F.col("_dv_src").alias("src"),
         F.col("_dv_rid"),
+        F.col("_dv_unit").alias("_dv_default_unit"),
         filled(schema.PROCESS, F.col("_dv_process")).alias("process"),
-        filled(schema.UNIT, F.col("_dv_unit")).alias("unit"),
+        unit.alias("unit"),
         text(schema.CASE).alias("case_id"),
         act.alias("activity"),
         ts.alias("ts"),
@@ -293,6 +304,17 @@ def _clean(df, keys: dict, label: str):
         *(F.col(f"`{c}`").cast("string").alias(f"o{k}") for k, c in enumerate(others)),
     )
     out = out.filter(~blank(F.col("case_id")) & F.col("activity").isNotNull() & F.col("ts").isNotNull())
+    if has_unit:  # --unit-rule first, as the other engines
+        from pyspark.sql import Window
+
+        case = (
+            Window.partitionBy("src", "process", "case_id")
+            .orderBy("ts", "_dv_rid")
+            .rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+        )
+        out = out.withColumn(
+            "unit", F.coalesce(F.first("unit", ignorenulls=True).over(case), F.col("_dv_default_unit"))
+        )
     # exact duplicates within a file: the first row is kept
     group = ["src", "process", "unit", "case_id", "activity", "ts", "resource", *(f"o{k}" for k in range(len(others)))]
     out = out.groupBy(*group).agg(F.min("_dv_rid").alias("ord"))

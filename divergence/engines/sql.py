@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from divergence import schema
-from divergence.errors import ColumnError, TimestampError
+from divergence.errors import ColumnError, OptionError, TimestampError
 from divergence.io.clean import MAX_NAME_LENGTH
 from divergence.io.columns import LIFECYCLE
 
@@ -175,6 +175,7 @@ def clean_events_sql(
     *,
     deduplicate: bool = True,
     dup_key: bool = False,
+    unit_rule: str = "first",
 ) -> str:
     """SQL turning one raw source relation into cleaned canonical events.
 
@@ -188,7 +189,11 @@ def clean_events_sql(
     blank case, activity or timestamp dropped; control characters stripped
     from activity, unit, process; long activity names truncated with a hash
     suffix; timestamps to UTC; exact duplicates dropped (optional); lifecycle
-    start/complete pairs folded into ``start_ts``.
+    start/complete pairs folded into ``start_ts``; with a unit column, one
+    unit per case (``_src``, process, case id) by ``unit_rule`` (``first``,
+    ``last`` or ``most`` of the events naming a unit, ties to the first),
+    events with an empty unit taking their case's, and only cases naming no
+    unit taking ``_dv_unit``.
 
     Returns a SELECT of ``src, ord, process, unit, case_id, activity, ts,
     resource, start_ts``, and with ``dup_key`` (only without a lifecycle
@@ -245,16 +250,23 @@ def clean_events_sql(
     used = {roles[r] for r in roles if r != LIFECYCLE}
     others = [c for c in columns if c not in used]
     other_cols = "".join(f",\n    {dialect.comparable(ident(c))} AS o{k}" for k, c in enumerate(others))
+    if schema.UNIT in roles:  # NULL for now: the case's unit is chosen below
+        t_unit = text(schema.UNIT)
+        unit_sql = f"CASE WHEN {dialect.blank(t_unit)} THEN NULL ELSE {clean(t_unit)} END"
+    else:
+        unit_sql = "_dv_unit"
     canon = f"""SELECT _src, CAST(_src AS BIGINT) * {1 << ROW_BITS} + _row AS ord,
     {filled(schema.PROCESS, '_dv_process')} AS process,
-    {filled(schema.UNIT, '_dv_unit')} AS unit,
+    {unit_sql} AS unit,
     {text(schema.CASE)} AS case_id,
     {activity} AS activity,
     {ts} AS ts,
     {resource} AS resource,
-    {lifecycle} AS lc{other_cols}
+    {lifecycle} AS lc{other_cols}, _dv_unit AS dv_unit0
 FROM ({raw}) AS raw
 WHERE NOT {dialect.blank(text(schema.CASE))} AND NOT {dialect.blank(text(schema.ACTIVITY))} AND NOT {ts_blank}"""
+    if schema.UNIT in roles:
+        canon = _case_unit_sql(canon, unit_rule, len(others))
     cols = "_src, process, unit, case_id, activity, ts, resource, lc"
     if deduplicate:
         # Exact duplicates (same source, every column equal) keep the first row
@@ -301,6 +313,32 @@ UNION ALL
 SELECT c._src AS src, c.ord, c.process, c.unit, c.case_id, c.activity, c.ts, c.resource, s.start_ts
 FROM c LEFT JOIN s ON c._src = s._src AND c.unit = s.unit AND c.case_id = s.case_id
     AND c.activity = s.activity AND c.n = s.n"""
+
+
+def _case_unit_sql(canon: str, rule: str, n_others: int) -> str:
+    """``canon`` with one unit per case (``_src``, process, case_id) chosen by ``rule``.
+
+    Each case's events naming a unit are numbered in (ts, ord) order; per
+    unit of the case its count and first and last position decide:
+    ``first`` the lowest first position, ``last`` the highest last one,
+    ``most`` the highest count (ties: the lowest first position).
+    """
+    order = {"first": "first_pos", "last": "last_pos DESC", "most": "n DESC, first_pos"}.get(rule)
+    if order is None:
+        raise OptionError(f"--unit-rule {rule!r}: expected one of first, last, most")
+    case = "_src, process, case_id"
+    others = "".join(f", c.o{k}" for k in range(n_others))
+    return f"""WITH c0 AS ({canon}),
+dv_pos AS (SELECT {case}, unit, row_number() OVER (PARTITION BY {case} ORDER BY ts, ord) AS pos
+           FROM c0 WHERE unit IS NOT NULL),
+dv_per AS (SELECT {case}, unit, count(*) AS n, min(pos) AS first_pos, max(pos) AS last_pos
+           FROM dv_pos GROUP BY {case}, unit),
+dv_pick AS (SELECT {case}, unit AS case_unit FROM (
+              SELECT {case}, unit, row_number() OVER (PARTITION BY {case} ORDER BY {order}) AS k FROM dv_per
+           ) AS r WHERE k = 1)
+SELECT c._src, c.ord, c.process, coalesce(p.case_unit, c.dv_unit0) AS unit, c.case_id, c.activity, c.ts,
+       c.resource, c.lc{others}, c.dv_unit0
+FROM c0 AS c LEFT JOIN dv_pick AS p ON c._src = p._src AND c.process = p.process AND c.case_id = p.case_id"""
 
 
 #: Earlier rows with the same time in a case compared with each row to find

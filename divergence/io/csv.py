@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv as _pycsv
 import io
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from divergence.errors import DivergenceWarning, EmptyLogError, InputError
+from divergence.errors import EmptyLogError, InputError, warn
 from divergence.io.safety import read_log_bytes
 
 __all__ = ["DELIMITERS", "read_csv"]
@@ -62,9 +61,7 @@ def read_csv(path: Path, *, max_bytes: int) -> pd.DataFrame:
         data.decode("utf-8")
     except UnicodeDecodeError:
         data = data.decode("cp1252", errors="replace").encode("utf-8")
-        warnings.warn(
-            f"{path}: not valid UTF-8; decoded as Windows-1252", DivergenceWarning, stacklevel=2
-        )
+        warn("csv_encoding", f"{path}: not valid UTF-8; decoded as Windows-1252", path)
     sample = data[:_SNIFF_BYTES].decode("utf-8", errors="replace")
     delimiter = _sniff(sample)
     header = _header(sample, delimiter, path)

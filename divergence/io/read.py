@@ -43,7 +43,7 @@ PARALLEL_MIN_BYTES = 4 * 1024**2
 class _Source:
     path: Path
     fmt: str
-    process: str | None  # from the first-level sub-folder of a walked folder
+    process: str | None  # the walked folder, or its first-level sub-folder holding the file
 
 
 def read_logs(
@@ -56,6 +56,8 @@ def read_logs(
     unit_key: str | None = None,
     process_key: str | None = None,
     max_bytes: int | None = None,
+    unit_rule: str = "first",
+    lifecycle: str = "auto",
 ) -> pd.DataFrame:
     """Read event logs (XES, CSV, Parquet; files or folders) into canonical events.
 
@@ -72,6 +74,14 @@ def read_logs(
     max_bytes : int, optional
         Largest decompressed size of one file. Default: the environment
         variable ``DIVERGENCE_MAX_INPUT_BYTES``, else 4 GiB (``DEFAULT_MAX_BYTES``).
+    unit_rule : {"first", "last", "most"}, default "first"
+        The unit of a case whose unit column changes within it: that of its
+        first (last) event naming a unit, or the one most of its events name.
+        Every event of a case gets the case's unit; see
+        :func:`divergence.io.clean.canonical_events`.
+    lifecycle : {"auto", "as-activity", "ignore"}, default "auto"
+        What is done with a lifecycle column; see
+        :func:`divergence.io.clean.canonical_events`.
 
     Returns
     -------
@@ -87,10 +97,14 @@ def read_logs(
         (same result, order, warnings and errors as reading them one by one;
         serial when no worker process can be started).
 
-        The unit of an event is its unit column, else its file name without
-        log extensions. Its process is its process column, else the name of
-        the first-level sub-folder of a walked input folder holding the file,
-        else the parent folder name of the first input file.
+        The unit of an event is its case's unit (unit column, see
+        ``unit_rule``), else its file name without log extensions. Its
+        process is its process column, else, for a file found in an input
+        folder, the name of the first-level sub-folder holding it, or the
+        input folder's own name for a file directly inside it (so each input
+        folder is its own process); for files given directly, the file's
+        name without log extensions when one file is given so, else the name
+        of the folder holding the first of them (they are one process).
 
     Raises
     ------
@@ -113,9 +127,13 @@ def read_logs(
         schema.UNIT: unit_key,
         schema.PROCESS: process_key,
     }
+    from divergence.io.clean import check_read_options
+
+    check_read_options(unit_rule=unit_rule, lifecycle=lifecycle)
     sources = _find_sources(paths)
-    fallback_process = sources[0].path.resolve().parent.name or "process"
-    jobs = [(source, keys, limit, source.process or fallback_process) for source in sources]
+    fallback_process = loose_process(sources)
+    options = {"unit_rule": unit_rule, "lifecycle": lifecycle}
+    jobs = [(source, keys, limit, source.process or fallback_process, options) for source in sources]
     results = _read_parallel(jobs) if _parallel_worth_it(sources) else None
     if results is None:
         results = [_read_one(*job) for job in jobs]
@@ -125,6 +143,18 @@ def read_logs(
     frame = _sort(frame)
     frame.attrs["sources"] = records
     return frame
+
+
+def loose_process(sources) -> str:
+    """Process of the files given directly (not found in a folder): one process for all of them.
+
+    Named after the file (without log extensions) when there is one such
+    file, else after the folder holding the first of them.
+    """
+    loose = [s for s in sources if s.process is None]
+    if len(loose) == 1:
+        return strip_log_suffix(loose[0].path) or "process"
+    return (loose[0].path.resolve().parent.name if loose else "") or "process"
 
 
 def _find_sources(paths: PathArg | Sequence[PathArg]) -> list[_Source]:
@@ -162,11 +192,12 @@ def _walk(root: Path) -> list[_Source]:
     def fail(exc: OSError) -> None:
         raise InputError(f"{exc.filename}: cannot read the folder ({exc.strerror})")
 
+    own_name = root.resolve().name or "process"
     for folder, dirs, files in os.walk(root, onerror=fail):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         here = Path(folder)
         relative = here.relative_to(root).parts
-        process = relative[0] if relative else None
+        process = relative[0] if relative else own_name
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -189,14 +220,16 @@ def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.Da
     return read_xes(source.path, event_keys=event_keys, trace_keys=trace_keys, max_bytes=limit)
 
 
-def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process: str):
+def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process: str, options=None):
     """Read, check and canonicalise one file: (events, source record)."""
     raw = _read_raw(source, keys, limit)
     if len(raw) == 0:
         what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
         raise EmptyLogError(f"{source.path}: no events ({what})")
     roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
-    events = canonical_events(raw, roles, source.path, unit=strip_log_suffix(source.path), process=process)
+    events = canonical_events(
+        raw, roles, source.path, unit=strip_log_suffix(source.path), process=process, **(options or {})
+    )
     record = {
         "path": str(source.path),
         "sha256": file_sha256(source.path),
@@ -234,8 +267,12 @@ def _read_parallel(jobs: list) -> list | None:
             out = []
             for future in futures:
                 status, payload, caught = future.result()
-                for category, message in caught:
-                    warnings.warn(message, category if category is not None else DivergenceWarning, stacklevel=3)
+                for category, message, attrs in caught:
+                    category = category if category is not None else DivergenceWarning
+                    w = category(message)
+                    for name, value in attrs.items():
+                        setattr(w, name, value)
+                    warnings.warn(w, stacklevel=3)
                 if status == "error":
                     for f in futures:
                         f.cancel()
@@ -246,12 +283,12 @@ def _read_parallel(jobs: list) -> list | None:
         return None  # no worker processes here (sandbox, frozen app): read serially
 
 
-def _worker(source: _Source, keys, limit: int, process: str):
+def _worker(source: _Source, keys, limit: int, process: str, options=None):
     """Run :func:`_read_one` in a worker: ("ok"|"error", result or error, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = ("ok", _read_one(source, keys, limit, process))
+            result = ("ok", _read_one(source, keys, limit, process, options))
         except DivergenceError as exc:
             result = ("error", exc.with_traceback(None))
         except MemoryError:
@@ -261,7 +298,8 @@ def _worker(source: _Source, keys, limit: int, process: str):
         category = w.category if issubclass(w.category, DivergenceWarning) else None
         if category is None and not issubclass(w.category, UserWarning):
             continue  # library deprecation noise stays in the worker
-        msgs.append((category, str(w.message)))
+        attrs = {k: getattr(w.message, k) for k in ("code", "file", "count") if hasattr(w.message, k)}
+        msgs.append((category, str(w.message), attrs))
     return result[0], result[1], msgs
 
 

@@ -180,7 +180,10 @@ def _executive(result: AnalysisResult) -> str:
         )
     if result.warnings:
         out.append('<details class="card"><summary class="warn">Input warnings (' + str(len(result.warnings)) + ")</summary><ul>")
-        out.extend(f"<li>{e(w)}</li>" for w in result.warnings)
+        out.extend(
+            f"<li><code>{e(getattr(w, 'code', 'other'))}</code> {e(getattr(w, 'message', w))}</li>"
+            for w in result.warnings
+        )
         out.append("</ul></details>")
     out.append("</section>")
     return "\n".join(out)

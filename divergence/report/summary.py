@@ -26,7 +26,7 @@ def build_summary(result: AnalysisResult, *, generated_at: str | None = None) ->
         "inputs": [
             {k: s[k] for k in ("path", "sha256", "format", "events") if k in s} for s in result.sources
         ],
-        "warnings": result.warnings,
+        "warnings": [_warning(w) for w in result.warnings],
         "processes": {p: _process(pr, result) for p, pr in result.processes.items()},
     }
 
@@ -35,12 +35,23 @@ def dumps(summary: dict[str, Any]) -> str:
     return json.dumps(_clean(summary), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def _warning(w: Any) -> dict[str, Any]:
+    """``{code, file, count, message}`` of a :class:`~divergence.errors.WarningRecord` (or text)."""
+    if isinstance(w, str):
+        return {"code": "other", "file": None, "count": None, "message": w}
+    return {"code": w.code, "file": w.file, "count": w.count, "message": w.message}
+
+
 def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
     family_of = pr.family_of
+    unfinished = (getattr(result, "unfinished", None) or {}).get(pr.process, {})
+    open_cases = unfinished.get("units", {})
     units = {}
     for u in pr.units:
         prof = pr.profiles[u]
         units[u] = {
+            "unfinished_cases": open_cases.get(u, {}).get("unfinished_cases"),
+            "unfinished_share": open_cases.get(u, {}).get("unfinished_share"),
             "cases": prof.cases,
             "events": prof.events,
             "variants": int(len(prof.variants)),
@@ -133,6 +144,10 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         **_family_bootstrap(pr),
         "target": {"kind": tgt.kind, "name": tgt.name, "reason": tgt.reason},
         "excluded_units": list(pr.excluded),
+        "end_activities": {
+            "activities": list(unfinished.get("end_activities", [])),
+            "rule": unfinished.get("rule"),
+        },
         "harmonisation": harm,
         "total_cost_gbp": dict(pr.total_cost.total_cost_gbp),
         "total_effort_days": dict(pr.total_cost.effort_days),
