@@ -499,7 +499,7 @@ def child_stages(data: str, out: str, stagefile: str, bootstrap: int | None) -> 
         mark(label.split(":", 1)[-1].strip() if ":" in label else label)
 
     mark("import")
-    from divergence.pipeline import analyse
+    from divergence import analyse
     from divergence.report import write_outputs
 
     mark("analyse (start)")

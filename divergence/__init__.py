@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "read_logs": ".io",
-    "analyse": ".pipeline",
-    "analyse_events": ".pipeline",
+    "analyse": ".analysis",
+    "analyse_events": ".analysis",
     "profile_units": ".profile",
     "UnitProfile": ".profile",
     "compute_measures": ".measures",

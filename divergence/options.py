@@ -5,6 +5,8 @@ Three frozen objects carry them through the stages:
 - :class:`Columns`: which columns hold the case, activity, timestamp,
   resource, unit and process (``None``: detected);
 - :class:`Options`: how to analyse (target, families, thresholds, ...);
+- :class:`ReadOptions`: how events become cases (unit of a case, lifecycle,
+  unfinished cases);
 - :class:`EngineOptions`: where the profile step runs.
 
 Each field's metadata holds its command-line flag and help, so the CLI's
@@ -26,18 +28,18 @@ from typing import Any
 
 from .errors import OptionError
 
-__all__ = ["Columns", "Options", "EngineOptions", "split_options", "add_arguments", "from_namespace"]
+__all__ = ["Columns", "ReadOptions", "Options", "EngineOptions", "split_options", "parse_weights", "add_arguments", "from_namespace"]
 
 
 def _opt(default: Any, help: str, *, flag: str | None = None, metavar: str | None = None, type: Any = None,
          choices: Sequence[str] | None = None, action: str | None = None, aliases: Sequence[str] = (),
-         cli: bool = True) -> Any:
-    """A dataclass field with its command-line flag and help."""
+         cli: bool = True, repr: bool = True, group: str | None = None) -> Any:
+    """A dataclass field with its command-line flag, help and help group (default: its class's)."""
     meta = {"help": help, "flag": flag, "metavar": metavar, "type": type, "choices": choices,
-            "action": action, "aliases": tuple(aliases), "cli": cli}
+            "action": action, "aliases": tuple(aliases), "cli": cli, "group": group}
     if isinstance(default, (list, dict, set)):
         raise TypeError("mutable default")
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata=meta, repr=repr)
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,59 @@ class Columns:
         return cls(**{by_key[k]: v for k, v in keys.items()})
 
     def keys(self) -> dict[str, str | None]:
-        """The columns as pm4py-style keywords, for the readers and engines."""
+        """The columns as pm4py-style keywords (``case_id_key=...``)."""
         return {kw: getattr(self, name) for name, kw in self.PM4PY_KEYS.items()}
+
+    def by_role(self) -> dict[str, str | None]:
+        """Canonical column (:mod:`divergence.schema`) -> the user's column name, None where detected."""
+        from . import schema
+
+        return {schema.CASE: self.case, schema.ACTIVITY: self.activity, schema.TIMESTAMP: self.timestamp,
+                schema.RESOURCE: self.resource, schema.UNIT: self.unit, schema.PROCESS: self.process}
+
+    @classmethod
+    def resolve(cls, columns: Columns | None, keys: Mapping[str, str | None]) -> Columns:
+        """``columns``, or the columns named by pm4py-style ``keys`` (giving both is an error)."""
+        if columns is None:
+            return cls.from_keys(**keys)
+        if any(v is not None for v in keys.values()):
+            raise OptionError("give the columns either as Columns(...) or as case_id_key=... keywords, not both")
+        return columns
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How events become cases: the unit of a case, lifecycle transitions, unfinished cases."""
+
+    unit_rule: str = _opt("first", "unit of a case whose unit column changes within it: that of its first event "
+                          "naming one, its last, or the one most of its events name; the whole case counts there "
+                          "(default: first)", flag="--unit-rule", choices=("first", "last", "most"))
+    lifecycle: str = _opt("auto", "lifecycle column: auto folds start/complete pairs and warns about other "
+                          "transitions; as-activity makes each transition other than complete an activity "
+                          "'name (transition)'; ignore keeps every event as it is (default: auto)",
+                          flag="--lifecycle", choices=("auto", "as-activity", "ignore"))
+    complete_only: bool = _opt(False, "drop likely unfinished cases (last activity not an end activity) before "
+                               "profiling (default: keep them and report their share per unit)",
+                               flag="--complete-only", action="store_true")
+    end_activities: tuple[str, ...] = _opt((), "an end activity of every process; repeatable (default: activities "
+                                           "ending at least 5%% of a process's cases)", flag="--end-activity",
+                                           metavar="NAME", action="append")
+
+    def __post_init__(self) -> None:
+        from .io.clean import check_read_options
+
+        check_read_options(unit_rule=self.unit_rule, lifecycle=self.lifecycle)
+        ends = self.end_activities
+        object.__setattr__(self, "end_activities", (ends,) if isinstance(ends, str) else tuple(ends or ()))
+
+    def record(self) -> dict[str, Any]:
+        """As recorded in ``summary.json``."""
+        return {
+            "unit_rule": self.unit_rule,
+            "lifecycle": self.lifecycle,
+            "complete_only": self.complete_only,
+            "end_activities": sorted(set(self.end_activities)),
+        }
 
 
 @dataclass(frozen=True)
@@ -98,10 +151,11 @@ class Options:
                           metavar="N", type=int)
     seed: int = _opt(0, "random seed (default: 0)", flag="--seed", type=int)
     pseudonymise: bool = _opt(False, "replace case ids and resources with keyed hashes everywhere",
-                              flag="--pseudonymise", action="store_true", aliases=("--pseudonymize",))
-    key: Any = _opt(None, "pseudonymisation key", cli=False)
+                              flag="--pseudonymise", action="store_true", aliases=("--pseudonymize",),
+                              group="privacy")
+    key: Any = _opt(None, "pseudonymisation key (never recorded, never shown)", cli=False, repr=False)
     min_cases: int = _opt(1, "fold variants and edges seen in fewer than K cases into 'other' in everything shown "
-                          "(default: 1)", flag="--min-cases", metavar="K", type=int)
+                          "(default: 1)", flag="--min-cases", metavar="K", type=int, group="privacy")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -113,6 +167,7 @@ class Options:
         set_(self, "families", "auto" if self.families == "auto" else int(self.families))
         if self.cost_model is not None:
             set_(self, "cost_model", str(self.cost_model))
+        set_(self, "weights", parse_weights(self.weights))
         checks = (
             ("--alpha", self.alpha, 0.0 < self.alpha <= 1.0, "a number above 0 and at most 1"),
             ("--mix-tolerance", self.mix_tolerance, self.mix_tolerance >= 1.0, "a number of at least 1"),
@@ -133,7 +188,7 @@ class Options:
             "target": list(self.target),
             "families": self.families,
             "cost_model": self.cost_model,
-            "weights": dict(sorted(weights.items())) if isinstance(weights, Mapping) else weights,
+            "weights": dict(sorted(weights.items())) if weights is not None else None,
             "noise_threshold": self.noise_threshold,
             "min_share": self.min_share,
             "alpha": self.alpha,
@@ -176,8 +231,22 @@ class EngineOptions:
         return {name: getattr(self, name) for name in self.OWNER}
 
 
-def split_options(kwargs: Mapping[str, Any]) -> tuple[Columns, Options, EngineOptions]:
-    """Sort flat keywords (as :func:`divergence.analyse` takes them) into the three objects.
+def parse_weights(weights: str | Mapping[str, float] | None) -> dict[str, float] | None:
+    """``"language=0.5,flow=0.5"`` -> ``{"language": 0.5, "flow": 0.5}``."""
+    if weights is None or isinstance(weights, Mapping):
+        return None if weights is None else dict(weights)
+    out = {}
+    for part in weights.split(","):
+        name, _, val = part.partition("=")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            raise OptionError(f"--weights {weights!r}: expected NAME=NUMBER,... ") from None
+    return out
+
+
+def split_options(kwargs: Mapping[str, Any]) -> tuple[Columns, ReadOptions, Options, EngineOptions]:
+    """Sort flat keywords (as :func:`divergence.analyse` takes them) into the four objects.
 
     Raises
     ------
@@ -185,34 +254,45 @@ def split_options(kwargs: Mapping[str, Any]) -> tuple[Columns, Options, EngineOp
         A keyword none of them knows (the message lists the valid ones).
     """
     col_kw = {k: v for k, v in kwargs.items() if k in Columns.PM4PY_KEYS.values()}
-    opt_names = {f.name for f in fields(Options)}
-    eng_names = {f.name for f in fields(EngineOptions)}
-    unknown = sorted(set(kwargs) - set(col_kw) - opt_names - eng_names)
+    names = {cls: {f.name for f in fields(cls)} for cls in (ReadOptions, Options, EngineOptions)}
+    unknown = sorted(set(kwargs) - set(col_kw) - set().union(*names.values()))
     if unknown:
-        valid = sorted([*Columns.PM4PY_KEYS.values(), *opt_names, *eng_names])
+        valid = sorted([*Columns.PM4PY_KEYS.values(), *set().union(*names.values())])
         raise OptionError(f"unknown option(s): {', '.join(unknown)}; valid: {', '.join(valid)}")
-    opts = {k: v for k, v in kwargs.items() if k in opt_names}
-    eng = {k: v for k, v in kwargs.items() if k in eng_names}
-    return Columns.from_keys(**col_kw), Options(**opts), EngineOptions(**eng)
+    made = [cls(**{k: v for k, v in kwargs.items() if k in names[cls]}) for cls in (ReadOptions, Options, EngineOptions)]
+    return (Columns.from_keys(**col_kw), *made)
 
 
-def add_arguments(group: argparse._ArgumentGroup, cls: type, *, skip: Sequence[str] = ()) -> None:
-    """Add one argparse argument per field of ``cls`` that has a flag (``dest`` = the field name)."""
-    for f in fields(cls):
-        meta = f.metadata
-        if not meta.get("cli") or not meta.get("flag") or f.name in skip:
-            continue
-        kw: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
-        if meta["action"]:
-            kw["action"] = meta["action"]
-        if meta["action"] == "append":
-            kw["default"] = None
-        elif meta["action"] != "store_true":
-            kw["default"] = None if f.default is MISSING else f.default
-        for name in ("metavar", "type", "choices"):
-            if meta[name] is not None:
-                kw[name] = meta[name]
-        group.add_argument(meta["flag"], *meta["aliases"], **kw)
+#: The help group of each class's options on the command line.
+GROUP_OF = {"Columns": "columns", "ReadOptions": "inputs", "Options": "analysis", "EngineOptions": "engines"}
+
+
+def add_arguments(groups: Mapping[str, argparse._ArgumentGroup], classes: Sequence[type] = (),
+                  *, defaults: Mapping[str, Any] | None = None) -> None:
+    """One argparse argument per option field with a flag, in its help group (``dest`` = the field name).
+
+    ``groups`` maps a group name (:data:`GROUP_OF`, or a field's own) to an
+    argparse group; ``defaults`` overrides a field's default on the command line.
+    """
+    defaults = dict(defaults or {})
+    for cls in classes or (Columns, ReadOptions, Options, EngineOptions):
+        for f in fields(cls):
+            meta = f.metadata
+            if not meta.get("cli") or not meta.get("flag"):
+                continue
+            kw: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+            if meta["action"]:
+                kw["action"] = meta["action"]
+            if f.name in defaults:
+                kw["default"] = defaults[f.name]
+            elif meta["action"] == "append":
+                kw["default"] = None
+            elif meta["action"] != "store_true":
+                kw["default"] = None if f.default is MISSING else f.default
+            for name in ("metavar", "type", "choices"):
+                if meta[name] is not None:
+                    kw[name] = meta[name]
+            groups[meta["group"] or GROUP_OF[cls.__name__]].add_argument(meta["flag"], *meta["aliases"], **kw)
 
 
 def from_namespace(cls: type, args: argparse.Namespace, **extra: Any):

@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import warnings
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from .errors import DivergenceWarning
+from .errors import warn
 from .profile import UnitProfile
 from .schema import CASE, RESOURCE
 
@@ -124,11 +123,7 @@ def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
 def _key_bytes(key: str | bytes | None) -> bytes:
     """The key as bytes; a random one, with a warning, when none is given."""
     if key is None:
-        warnings.warn(
-            "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)",
-            DivergenceWarning,
-            stacklevel=3,
-        )
+        warn("privacy", "pseudonymising with a random key (set DIVERGENCE_KEY to keep pseudonyms stable across runs)")
         return os.urandom(32)
     return key.encode("utf-8") if isinstance(key, str) else bytes(key)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import EmptyLogError
+from .errors import EmptyLogError, warn
 from .schema import ACTIVITY, CASE, PROCESS, RESOURCE, TIMESTAMP, UNIT
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "aggregate_events",
     "assemble_profiles",
     "profile_from_variants",
+    "warn_low_evidence",
     "VARIANT_SEPARATOR",
 ]
 
@@ -150,6 +151,15 @@ def profile_units(
         ``{process: {unit: UnitProfile}}``, both levels sorted by name.
     """
     return assemble_profiles(aggregate_events(events), min_cases_evidence=min_cases_evidence)
+
+
+def warn_low_evidence(profiles: dict[str, dict[str, UnitProfile]]) -> None:
+    """Warn (``low_evidence``) about every unit flagged low-evidence (too few cases to read much into)."""
+    for p, units in profiles.items():
+        for u, prof in units.items():
+            if prof.low_evidence:
+                warn("low_evidence", f"process {p!r}, unit {u!r}: only {prof.cases} cases; flagged as low-evidence",
+                     None, prof.cases)
 
 
 def aggregate_events(events: pd.DataFrame) -> Aggregates:

@@ -159,7 +159,7 @@ def test_cli_help_lists_engine_options():
 
 def test_database_password_is_not_recorded():
     pytest.importorskip("sqlalchemy")
-    from divergence.pipeline import _safe_input
+    from divergence.engines.step import safe_input as _safe_input
 
     assert _safe_input("postgresql+psycopg://ann:s3cret@db:5432/erp") == "postgresql+psycopg://ann:***@db:5432/erp"
     assert _safe_input(Path("logs/a.csv")) == "logs/a.csv"
@@ -167,7 +167,8 @@ def test_database_password_is_not_recorded():
 
 def test_spark_flag_is_passed_through(tmp_path, monkeypatch):
     """The options reach the engine (the Spark analysis itself is checked in test_engines_spark)."""
-    from divergence import engines, pipeline
+    import divergence
+    from divergence import engines
 
     seen = {}
 
@@ -177,5 +178,5 @@ def test_spark_flag_is_passed_through(tmp_path, monkeypatch):
 
     monkeypatch.setattr(engines, "aggregate", fake_aggregate)
     with pytest.raises(engines.OptionError, match="stop here"):
-        pipeline.analyse([SAMPLES], engine="spark", spark_master="local[1]")
+        divergence.analyse([SAMPLES], engine="spark", spark_master="local[1]")
     assert seen["engine"] == "spark" and seen["spark_master"] == "local[1]" and seen["memory_limit"] is None

@@ -142,7 +142,7 @@ def test_analyse_passes_urls_to_spark_unchanged(spark_master, tmp_path):
     """``analyse`` keeps a URL whole for Spark (a Path would fold ``scheme://`` into ``scheme:/``)."""
     from test_engines import tiny_csv
 
-    from divergence.pipeline import analyse
+    from divergence import analyse
 
     (tmp_path / "north").mkdir()
     uri = tiny_csv(tmp_path / "north" / "tiny.csv").as_uri()

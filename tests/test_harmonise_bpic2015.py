@@ -2,8 +2,7 @@
 
 Reads the real logs from ../shared/data once per module and prices every
 unit against every unit's observed behaviour with the computation the CLI
-uses (:func:`divergence.harmonise.plan.harmonise` with the pipeline's price
-function).
+uses (:func:`divergence.harmonise.plan.harmonise` with :func:`divergence.costs.pricer`).
 """
 
 from __future__ import annotations
@@ -29,22 +28,9 @@ def bpic2015_profiles():
     return units
 
 
-def _price_with(profiles):
-    model = costs.load_cost_model()
-    effort: dict = {}
-
-    def price(profile, items, target):
-        key = id(target.profile)
-        if key not in effort:
-            effort[key] = costs.step_effort(profiles.values(), target.profile)
-        return costs.price_unit(profile, items, model, step_effort_s=effort[key])
-
-    return price
-
-
 @pytest.fixture(scope="module")
 def plans(bpic2015_profiles):
-    price = _price_with(bpic2015_profiles)
+    price = costs.pricer(bpic2015_profiles, costs.load_cost_model())
     return {u: harmonise.harmonise(u, bpic2015_profiles, {}, price=price) for u in UNITS}
 
 

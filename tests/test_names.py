@@ -6,7 +6,7 @@ import warnings
 
 from divergence.errors import records_of
 from divergence.io import read_logs
-from divergence.pipeline import _report_names
+from divergence.names import warn_name_clashes as _report_names
 
 ROW = "case_id,activity,timestamp\n1,A,2024-01-01T09:00:00Z\n1,B,2024-01-01T10:00:00Z\n"
 

@@ -77,8 +77,8 @@ def test_no_map_when_nothing_differs(tmp_path):
 
 
 def test_no_difference_map_for_the_target_unit(tmp_path):
-    from divergence.pipeline import analyse_events
-    from divergence.report.graphs import graph_jobs
+    from divergence import analyse_events
+    from divergence.report.maps import graph_jobs
 
     rows = []
     for unit, variants in {"north": [("ABCD", 12)], "south": [("ABCD", 6), ("ABXD", 6)], "east": [("ACBD", 12)]}.items():

@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 
 from divergence.render import scene as sc
-from divergence.render.scene import Circle, Curve, Label, Polygon, Rect, Scene, encode_png, png_scale
+from divergence.render import raster
+from divergence.render.raster import encode_png
+from divergence.render.scene import Circle, Curve, Label, Polygon, Rect, Scene, png_scale
 from divergence.render.style import text_size
 
 
@@ -90,7 +92,7 @@ def test_reused_canvas_leaves_no_trace_of_a_previous_drawing():
 def test_text_falls_back_to_a_copy_when_pillow_cannot_draw_in_place(monkeypatch):
     s = _demo()
     fast = s.to_png(scale=2.0)
-    canvas = sc._Canvas(400, 240)
+    canvas = raster._Canvas(400, 240)
     canvas.shared = False  # as if Pillow had copied the buffer
     canvas.paint(s, 2.0)
     slow = encode_png(canvas.pixels[:240, :400], dpi=144)

@@ -128,7 +128,7 @@ def test_summary_and_report_carry_the_bootstrap_and_a_caveat(tmp_path):
     import json
     import warnings
 
-    from divergence.pipeline import analyse_events
+    from divergence import analyse_events
     from divergence.report import write_outputs
     from divergence.report.html import _stability_caveat
 

@@ -17,7 +17,7 @@ for a saving per year, negative for an added running cost.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -37,6 +37,8 @@ __all__ = [
     "price_group",
     "total_cost",
     "step_effort",
+    "pricer",
+    "price_families",
     "LEVELS",
     "ITEM_COLUMNS",
 ]
@@ -390,3 +392,28 @@ def _items_frame(changes: list[ChangeItem], per_item: Mapping[str, list[tuple[fl
     return df.sort_values(
         ["cost_gbp", "kind", "activities"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
+
+
+def pricer(profiles: Mapping[str, UnitProfile], model: CostModel):
+    """``price(profile, items, target) -> UnitCost`` for :func:`divergence.harmonise.harmonise`.
+
+    The effort of a step a unit must add comes from the target's observed
+    service times where it has them (:func:`step_effort`), computed once per
+    target.
+    """
+    effort: dict[int, dict[str, float]] = {}
+
+    def price(profile: UnitProfile, items: list[ChangeItem], target) -> UnitCost:
+        key = id(target.profile)
+        if key not in effort:
+            effort[key] = step_effort(profiles.values(), target.profile)
+        return price_unit(profile, items, model, step_effort_s=effort[key])
+
+    return price
+
+
+def price_families(unit_costs: Mapping[str, UnitCost], members: Mapping[str, Sequence[str]],
+                   units: Sequence[str]) -> tuple[dict[str, GroupCost], GroupCost]:
+    """Each family's cost and the process total (every unit, families or not)."""
+    families = {f: price_group([unit_costs[u] for u in m]) for f, m in members.items()}
+    return families, price_group([unit_costs[u] for u in units])

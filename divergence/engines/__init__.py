@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from divergence.errors import OptionError
+from divergence.options import Columns
 from divergence.profile import Aggregates, UnitProfile, aggregate_events, assemble_profiles
 
 __all__ = [
@@ -43,9 +44,6 @@ __all__ = [
 #: Above this total input size on disk, ``engine="auto"`` uses DuckDB (2 GiB).
 AUTO_DUCKDB_BYTES = 2 * 1024**3
 
-_COLUMN_KEYS = ("case_id_key", "activity_key", "timestamp_key", "resource_key", "unit_key", "process_key")
-
-
 def _pandas(source, **kw) -> Aggregates:
     from divergence.io import read_logs
 
@@ -53,7 +51,7 @@ def _pandas(source, **kw) -> Aggregates:
     if isinstance(source, pd.DataFrame):
         events, sources = source, []
     else:
-        events = read_logs(source, **{k: kw.get(k) for k in _COLUMN_KEYS}, unit_rule=kw.get("unit_rule") or "first")
+        events = read_logs(source, columns=kw.get("columns"), unit_rule=kw.get("unit_rule") or "first")
         sources = list(events.attrs.get("sources", []))
     agg = aggregate_events(events)
     from ._common import to_aggregates
@@ -93,12 +91,7 @@ def aggregate(
     source,
     *,
     engine: str = "auto",
-    case_id_key: str | None = None,
-    activity_key: str | None = None,
-    timestamp_key: str | None = None,
-    resource_key: str | None = None,
-    unit_key: str | None = None,
-    process_key: str | None = None,
+    columns: Columns | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
@@ -106,6 +99,7 @@ def aggregate(
     sql_query: str | None = None,
     spark_master: str | None = None,
     unit_rule: str | None = None,
+    **column_keys: str | None,
 ) -> Aggregates:
     """Compute the profile aggregates of ``source`` with one engine.
 
@@ -118,8 +112,9 @@ def aggregate(
         and URLs Spark reads (spark).
     engine : {"auto", "pandas", "duckdb", "postgres", "spark"}, default "auto"
         See :func:`choose_engine` for ``"auto"``.
-    case_id_key, activity_key, timestamp_key, resource_key, unit_key, process_key : str, optional
+    columns : Columns, optional
         Column of each role; default: detected from the header or schema.
+        pm4py's keywords (``case_id_key=``, ...) are accepted instead.
     memory_limit, threads, temp_directory
         DuckDB only: memory limit (``"4GB"``), worker threads, spill folder.
     sql_table, sql_query
@@ -162,15 +157,7 @@ def aggregate(
             f"option(s) {', '.join(stray)} do not apply to the {name} engine"
         )
     kw = {k: v for k, v in options.items() if k in accepted and v is not None}
-    columns = {
-        "case_id_key": case_id_key,
-        "activity_key": activity_key,
-        "timestamp_key": timestamp_key,
-        "resource_key": resource_key,
-        "unit_key": unit_key,
-        "process_key": process_key,
-    }
-    return func(source, **columns, **kw)
+    return func(source, columns=Columns.resolve(columns, column_keys), **kw)
 
 
 def choose_engine(source, *, sql_table: str | None = None, sql_query: str | None = None,
@@ -205,6 +192,6 @@ def profile_source(source, *, min_cases_evidence: int = 30, **options) -> dict[s
     """:func:`aggregate` then :func:`~divergence.profile.assemble_profiles`.
 
     Returns ``{process: {unit: UnitProfile}}`` ready for
-    ``divergence.pipeline.analyse_events(..., profiles=...)``.
+    ``divergence.analyse_events(None, profiles=...)``.
     """
     return assemble_profiles(aggregate(source, **options), min_cases_evidence=min_cases_evidence)

@@ -8,22 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divergence import schema
 from divergence.errors import EmptyLogError
 from divergence.io.safety import file_sha256
 from divergence.profile import Aggregates
 
-__all__ = ["KEY_ROLES", "fill_sources", "keys_of", "to_aggregates", "xes_events"]
-
-#: Keyword of each column role, as in :func:`divergence.read_logs`.
-KEY_ROLES = {
-    "case_id_key": schema.CASE,
-    "activity_key": schema.ACTIVITY,
-    "timestamp_key": schema.TIMESTAMP,
-    "resource_key": schema.RESOURCE,
-    "unit_key": schema.UNIT,
-    "process_key": schema.PROCESS,
-}
+__all__ = ["fill_sources", "to_aggregates", "xes_events"]
 
 _INT = {
     "variants": ("cases",),
@@ -40,11 +29,6 @@ _FLOAT = {
     "durations": ("duration_s",),
 }
 _TEXT = ("process", "unit", "variant", "source", "target", "activity", "resource")
-
-
-def keys_of(keys: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Role -> user column name, from ``case_id_key=``-style keywords."""
-    return {role: keys.get(kw) for kw, role in KEY_ROLES.items()}
 
 
 def fill_sources(records: list[dict], counts: Mapping[int, int], *, checksums: bool = True) -> list[dict]:

@@ -7,7 +7,7 @@ shared queries of :mod:`divergence.engines.sql`. Only the aggregates come
 back to Python. DuckDB spills to ``temp_directory`` when ``memory_limit`` is
 reached, so the log may be larger than memory.
 
-Two plans. The one-sort plan (:func:`~divergence.engines.sql.one_sort_statements`)
+Two plans. The one-sort plan (:func:`~divergence.engines.onesort.one_sort_statements`)
 never stores the events: it encodes names as ENUMs, sorts the events by case
 once and aggregates that stream in one pass. It is used unless a file has a
 lifecycle column or exact duplicates (found on the way; see ``deduplicate``).
@@ -46,16 +46,10 @@ from divergence.io.columns import LIFECYCLE, detect_columns
 from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
 
-from ._common import fill_sources, keys_of, to_aggregates, xes_events
-from .sql import (
-    DUCKDB,
-    TABLES,
-    clean_events_sql,
-    one_sort_queries,
-    one_sort_statements,
-    profile_statements,
-    result_queries,
-)
+from ..options import Columns
+from ._common import fill_sources, to_aggregates, xes_events
+from .onesort import one_sort_queries, one_sort_statements
+from .sql import DUCKDB, TABLES, clean_events_sql, profile_statements, result_queries
 
 __all__ = ["aggregate_duckdb", "input_files"]
 
@@ -68,12 +62,7 @@ _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 def aggregate_duckdb(
     source,
     *,
-    case_id_key: str | None = None,
-    activity_key: str | None = None,
-    timestamp_key: str | None = None,
-    resource_key: str | None = None,
-    unit_key: str | None = None,
-    process_key: str | None = None,
+    columns: Columns | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
@@ -89,8 +78,8 @@ def aggregate_duckdb(
         Log files or folders (CSV, CSV.gz, Parquet, XES) as for
         :func:`divergence.read_logs`, glob patterns (``logs/*.parquet``), or a
         canonical event frame.
-    case_id_key, ... process_key : str, optional
-        Column of each role; default: detected from each file's header.
+    columns : Columns, optional
+        Column of each role; default: detected.
     memory_limit : str, optional
         DuckDB memory limit, e.g. ``"2GB"``; default DuckDB's (80 % of RAM).
     threads : int, optional
@@ -121,7 +110,7 @@ def aggregate_duckdb(
     duckdb = require("duckdb", "duckdb", "the duckdb engine")
 
     t0 = time.perf_counter()
-    keys = keys_of(locals())
+    keys = (columns or Columns()).by_role()
     own_temp = temp_directory is None
     tmp = Path(tempfile.mkdtemp(prefix="divergence-duckdb-")) if own_temp else Path(temp_directory)
     con = duckdb.connect(":memory:")

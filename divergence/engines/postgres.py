@@ -24,7 +24,8 @@ from divergence.errors import InputError, OptionError, TimestampError
 from divergence.io.columns import detect_columns
 from divergence.profile import Aggregates
 
-from ._common import keys_of, to_aggregates
+from ..options import Columns
+from ._common import to_aggregates
 from .sql import POSTGRES, TABLES, clean_events_sql, profile_statements, result_queries
 
 __all__ = ["aggregate_postgres"]
@@ -42,12 +43,7 @@ def aggregate_postgres(
     *,
     sql_table: str | None = None,
     sql_query: str | None = None,
-    case_id_key: str | None = None,
-    activity_key: str | None = None,
-    timestamp_key: str | None = None,
-    resource_key: str | None = None,
-    unit_key: str | None = None,
-    process_key: str | None = None,
+    columns: Columns | None = None,
     deduplicate: bool = True,
     unit_rule: str = "first",
 ) -> Aggregates:
@@ -61,8 +57,8 @@ def aggregate_postgres(
         Table or view with the events, optionally ``schema.table``.
     sql_query : str, optional
         A SELECT returning the events (instead of ``sql_table``).
-    case_id_key, ... process_key : str, optional
-        Column of each role; default: detected from the column names.
+    columns : Columns, optional
+        Column of each role; default: detected.
     deduplicate : bool, default True
         Drop exact duplicate rows, as the file readers do.
 
@@ -85,7 +81,7 @@ def aggregate_postgres(
 
     sa = require("sqlalchemy", "postgres", "the postgres engine")
     t0 = time.perf_counter()
-    keys = keys_of(locals())
+    keys = (columns or Columns()).by_role()
     if sql_table is not None:
         relation = ".".join('"' + part.replace('"', '""') + '"' for part in sql_table.split("."))
         label = sql_table.split(".")[-1]

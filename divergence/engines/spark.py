@@ -40,7 +40,8 @@ from divergence.io.columns import LIFECYCLE, detect_columns
 from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
 
-from ._common import fill_sources, keys_of, to_aggregates, xes_events
+from ..options import Columns
+from ._common import fill_sources, to_aggregates, xes_events
 
 __all__ = ["aggregate_spark", "spark_session"]
 
@@ -75,12 +76,7 @@ def aggregate_spark(
     source,
     *,
     spark_master: str = "local[*]",
-    case_id_key: str | None = None,
-    activity_key: str | None = None,
-    timestamp_key: str | None = None,
-    resource_key: str | None = None,
-    unit_key: str | None = None,
-    process_key: str | None = None,
+    columns: Columns | None = None,
 ) -> Aggregates:
     """Compute :class:`~divergence.profile.Aggregates` with Spark.
 
@@ -90,11 +86,11 @@ def aggregate_spark(
         Parquet or CSV files or folders (XES read by pandas), or a canonical frame.
     spark_master : str, default "local[*]"
         Spark master URL, e.g. ``spark://host:7077``.
-    case_id_key, ... process_key : str, optional
-        Column of each role; default: detected from the schema.
+    columns : Columns, optional
+        Column of each role; default: detected.
     """
     t0 = time.perf_counter()
-    keys = keys_of(locals())
+    keys = (columns or Columns()).by_role()
     spark = spark_session(spark_master or "local[*]")
     with _spark_errors(source):
         return _aggregate(spark, source, keys, spark_master, t0)

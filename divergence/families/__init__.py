@@ -8,3 +8,4 @@
 
 from .cluster import *  # noqa: F401,F403
 from .cluster import __all__  # noqa: F401
+from .process import group_units, grouped_units, start_bootstrap  # noqa: F401,E402

@@ -53,6 +53,7 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.process import cdist
 
 from ..errors import OptionError
+from ..measures.emd import encode
 from ..profile import UnitProfile
 
 __all__ = [
@@ -200,8 +201,8 @@ def transport_unit(
     c_idx = np.flatnonzero(cap > 1e-9)
     if len(r_idx):
         book = _codebook(uv, tv)
-        su = [_encode(uv[i], book) for i in r_idx]
-        st = [_encode(tv[j], book) for j in c_idx]
+        su = [encode(uv[i], book) for i in r_idx]
+        st = [encode(tv[j], book) for j in c_idx]
         dist = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=-1).astype(np.float64)
         if len(r_idx) * len(c_idx) <= max_cells:
             plan = _solve(supply[r_idx], cap[c_idx], dist)
@@ -324,17 +325,6 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
 def _codebook(*variant_lists: Sequence[Variant]) -> dict[str, int]:
     names = sorted({a for vs in variant_lists for v in vs for a in v})
     return {a: i for i, a in enumerate(names)}
-
-
-def _encode(variant: Variant, book: dict[str, int]) -> str:
-    """One character per activity, avoiding control and surrogate code points."""
-    out = []
-    for a in variant:
-        c = book[a] + 0x100
-        if c >= 0xD800:
-            c += 0x800
-        out.append(chr(c))
-    return "".join(out)
 
 
 def _solve(supply: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray:

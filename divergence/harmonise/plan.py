@@ -43,6 +43,7 @@ from .aligned import UnitAlignment, align_unit, change_items, deviations
 from .backlog import DROP_MAX_TARGET_SHARE, judge, observed_items
 from .changes import ChangeItem
 from .observed import UnitTransport
+from .specs import FOLDER_REASON
 
 __all__ = [
     "Target",
@@ -140,8 +141,13 @@ def resolve_target(
     spec: str | Path,
     profiles: Mapping[str, UnitProfile],
     models: Mapping[str, Model],
+    *,
+    from_folder: bool = False,
 ) -> Target | None:
     """The target a ``--target`` value names; None for ``auto``.
+
+    ``from_folder``: a model file found by the ``targets/`` folder convention
+    (:mod:`divergence.harmonise.specs`), which its reason says.
 
     Raises
     ------
@@ -159,7 +165,8 @@ def resolve_target(
     path = Path(s)
     if path.suffix.lower() in MODEL_SUFFIXES and path.is_file():
         model = read_model(path)
-        return Target("model", model.name, f"model file {path.name} given by the user", model)
+        how = FOLDER_REASON if from_folder else "given by the user"
+        return Target("model", model.name, f"model file {path.name} {how}", model)
     units = ", ".join(sorted(profiles)) or "(none)"
     what = "model file not found" if path.suffix.lower() in MODEL_SUFFIXES else "unknown target"
     raise OptionError(
@@ -263,6 +270,7 @@ def harmonise(
     eligible: Sequence[str] | None = None,
     noise_threshold: float = 0.2,
     progress: Callable[[int, int], None] | None = None,
+    from_folder: bool = False,
     **options: Any,
 ) -> Harmonisation:
     """Resolve ``spec`` (``auto``, a unit, a model file) and harmonise every unit onto it.
@@ -282,6 +290,8 @@ def harmonise(
         Discovery noise of the pooled candidate's model.
     progress : callable, optional
         ``progress(done, total)`` over the candidates of ``auto``.
+    from_folder : bool
+        ``spec`` came from the ``targets/`` folder convention (said in the reason).
     **options
         ``min_share``, ``alpha``, ``tolerance``, ``method`` of :func:`harmonise_onto`.
 
@@ -299,7 +309,7 @@ def harmonise(
     added running cost) wins, a near-tie (within :data:`AUTO_TIE_MARGIN`) going to a unit
     rather than the pooled behaviour, then to the unit with most cases.
     """
-    target = resolve_target(spec, profiles, models)
+    target = resolve_target(spec, profiles, models, from_folder=from_folder)
     if target is not None:
         return harmonise_onto(target, profiles, price=price, **options)
     ok = [u for u in profiles if eligible is None or u in set(eligible)]

@@ -21,13 +21,14 @@ The rule, in full:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
 
-__all__ = ["plan_waves", "WAVE_COLUMNS"]
+__all__ = ["plan_waves", "plan_for", "WAVE_COLUMNS"]
 
 #: Columns of :func:`plan_waves`' result, in order.
 WAVE_COLUMNS = ("unit", "wave", "readiness", "reason")
@@ -193,3 +194,18 @@ def _reason(readiness: float, fitness: float, share: float, ready: bool, family:
     if _missing(family):
         return f"needs change ({facts}); no family"
     return f"needs change ({facts}); moves with family {family}"
+
+
+def plan_for(grouped: Sequence[str], fitness: Mapping[str, float], cost_central: Mapping[str, float],
+             family_of: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`plan_waves` for the units taking part (tiny units have no wave)."""
+    return plan_waves(
+        pd.DataFrame(
+            {
+                "unit": list(grouped),
+                "fitness_to_target": [fitness[u] for u in grouped],
+                "cost_central": [cost_central[u] for u in grouped],
+                "family": [family_of[u] for u in grouped],
+            }
+        )
+    )

@@ -27,6 +27,7 @@ from divergence.io.safety import (
     strip_log_suffix,
 )
 from divergence.io.xes import read_xes
+from divergence.options import Columns
 
 __all__ = ["read_logs"]
 
@@ -49,15 +50,11 @@ class _Source:
 def read_logs(
     paths: PathArg | Sequence[PathArg],
     *,
-    case_id_key: str | None = None,
-    activity_key: str | None = None,
-    timestamp_key: str | None = None,
-    resource_key: str | None = None,
-    unit_key: str | None = None,
-    process_key: str | None = None,
+    columns: Columns | None = None,
     max_bytes: int | None = None,
     unit_rule: str = "first",
     lifecycle: str = "auto",
+    **column_keys: str | None,
 ) -> pd.DataFrame:
     """Read event logs (XES, CSV, Parquet; files or folders) into canonical events.
 
@@ -68,9 +65,13 @@ def read_logs(
         order; hidden files and files that are not logs (``.md``, ``.bpmn``,
         ...) are skipped there. Logs: ``.xes``, ``.xes.gz``, ``.csv``,
         ``.csv.gz``, ``.parquet``, ``.pq``.
-    case_id_key, activity_key, timestamp_key, resource_key, unit_key, process_key : str, optional
+    columns : Columns, optional
         Column (or XES attribute; ``case:<key>`` for trace attributes) of each
         role; default: detected from pm4py and common names.
+    **column_keys
+        The same as pm4py's keywords instead: ``case_id_key``,
+        ``activity_key``, ``timestamp_key``, ``resource_key``, ``unit_key``,
+        ``process_key``.
     max_bytes : int, optional
         Largest decompressed size of one file. Default: the environment
         variable ``DIVERGENCE_MAX_INPUT_BYTES``, else 4 GiB (``DEFAULT_MAX_BYTES``).
@@ -119,14 +120,7 @@ def read_logs(
         A file holds no events (after cleaning).
     """
     limit = default_max_bytes() if max_bytes is None else int(max_bytes)
-    keys = {
-        schema.CASE: case_id_key,
-        schema.ACTIVITY: activity_key,
-        schema.TIMESTAMP: timestamp_key,
-        schema.RESOURCE: resource_key,
-        schema.UNIT: unit_key,
-        schema.PROCESS: process_key,
-    }
+    keys = Columns.resolve(columns, column_keys).by_role()
     from divergence.io.clean import check_read_options
 
     check_read_options(unit_rule=unit_rule, lifecycle=lifecycle)

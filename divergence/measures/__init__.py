@@ -7,3 +7,4 @@
 
 from .compute import *  # noqa: F401,F403
 from .compute import __all__  # noqa: F401
+from .process import ProcessMeasures, measure_process  # noqa: F401,E402

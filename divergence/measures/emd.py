@@ -9,7 +9,6 @@ the solver and the activity encoding.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,7 +16,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
 from .. import parallel
-from ..errors import DivergenceWarning, OptionError
+from ..errors import OptionError, warn
 from ..profile import UnitProfile
 
 __all__ = ["LANGUAGE_MAX_CELLS", "language", "transport", "pair_caps"]
@@ -157,7 +156,7 @@ def language(
                 + "; the value is approximate"
             )
             info["warnings"].append(msg)
-            warnings.warn(msg, DivergenceWarning, stacklevel=3)
+            warn("language_cap", msg, count=ni * nj)
     heads.clear()
     out = np.zeros((n, n))
     results, info["processes"] = _solve_pairs(langs, n_jobs)
@@ -168,7 +167,7 @@ def language(
                 "stopped before optimality; value is an upper bound"
             )
             info["warnings"].append(msg)
-            warnings.warn(msg, DivergenceWarning, stacklevel=3)
+            warn("language_bound", msg)
         out[i, j] = out[j, i] = value
     if details is not None:
         details.update(info)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 
 from .charts import cost_chart, divergence_heatmap, variant_coverage_chart, waves_chart
-from .figure import save_figure
 from .diffmap import difference_map, select_difference
 from .graphs import TargetGraph, process_map, select_behaviour
 from .layout import Layout, layered_layout
@@ -27,7 +26,6 @@ __all__ = [
     "variant_coverage_chart",
     "cost_chart",
     "waves_chart",
-    "save_figure",
     "Scene",
     "select_behaviour",
     "select_difference",

@@ -61,7 +61,7 @@ def write_outputs(
         # one pool of two workers (tables first, the longest single job)
         from functools import partial
 
-        from .graphs import graph_jobs, run_jobs, svg_of
+        from .maps import graph_jobs, run_jobs, svg_of
 
         tables_jobs, drawing_jobs = [], []
         for p, pr in result.processes.items():

@@ -1,4 +1,4 @@
-"""Draw one process's graphs into ``<out>/<process>/graphs/`` (SVG and PNG)."""
+"""The drawing jobs of a report: which process maps, difference maps and charts to draw, and drawing them (views of the result; the drawing itself is in :mod:`divergence.render`)."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def run_jobs(jobs: list) -> Iterator[tuple[str, Any]]:
     On two worker processes at most (:func:`divergence.parallel.fork_iter`)
     when there are enough jobs, else in this process.
     """
-    from ..render.scene import release_canvas
+    from ..render.raster import release_canvas
 
     workers = min(2, parallel.cores()) if len(jobs) >= _PARALLEL_MIN_JOBS else 1
     try:
