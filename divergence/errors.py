@@ -15,6 +15,8 @@ __all__ = [
     "OptionError",
     "DivergenceWarning",
     "MissingDependencyError",
+    "MatrixError",
+    "check_matrix",
     "WarningRecord",
     "WARNING_CODES",
     "warn",
@@ -58,6 +60,27 @@ class DivergenceWarning(UserWarning):
     as one line on stderr, and :func:`divergence.analyse` records them in the
     result's ``warnings`` list.
     """
+
+
+class MatrixError(OptionError, ValueError):
+    """A divergence matrix that is not square over its units, or holds missing or infinite values."""
+
+
+def check_matrix(matrix, n: int | None = None, *, what: str = "matrix", finite: bool = False):
+    """``matrix`` as a float array, checked square (``n`` × ``n`` when given) and, with ``finite``, finite.
+
+    The one check of a divergence matrix, wherever one is taken in; raises
+    :class:`MatrixError` naming ``what``.
+    """
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or (n is not None and m.shape != (n, n)):
+        expected = f"{n}×{n} for {n} units" if n is not None else "square"
+        raise MatrixError(f"{what} is {m.shape}, expected {expected}")
+    if finite and not np.all(np.isfinite(m)):
+        raise MatrixError(f"{what} has missing or infinite values")
+    return m
 
 
 class MissingDependencyError(OptionError):

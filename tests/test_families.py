@@ -222,3 +222,20 @@ def test_families_is_frozen():
     assert isinstance(fam, Families)
     with pytest.raises(AttributeError):
         fam.rule = "x"
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 3)), np.zeros((3, 3)), np.array([[0.0, np.nan], [np.nan, 0.0]])])
+def test_a_bad_matrix_raises_the_same_error_everywhere(bad):
+    from divergence.errors import MatrixError
+    from divergence.measures.compute import combine
+    from divergence.render.charts import divergence_heatmap_scene
+
+    units = ["a", "b"]
+    with pytest.raises(MatrixError):
+        find_families(bad, units)
+    if bad.shape[0] != bad.shape[1]:  # combining and drawing take NaN; the shape is checked everywhere
+        with pytest.raises(MatrixError):
+            combine({"flow": bad})
+    if bad.shape != (2, 2):
+        with pytest.raises(MatrixError):
+            divergence_heatmap_scene(bad, units, None, None, title="t", measure_name="m")

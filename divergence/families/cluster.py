@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import cut_tree, leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from ..errors import OptionError
+from ..errors import OptionError, check_matrix
 from ..profile import UnitProfile
 
 __all__ = [
@@ -155,16 +155,12 @@ def find_families(
     order given. O(N²) for the linkage, O(N³) for the silhouettes.
     """
     units = [str(u) for u in units]
-    d = np.asarray(distance, dtype=float)
     n = len(units)
-    if d.shape != (n, n):
-        raise OptionError(f"distance matrix is {d.shape}, expected {n}×{n} for {n} units")
+    d = check_matrix(distance, n, what="distance matrix", finite=True)
     if len(set(units)) != n:
         raise OptionError("unit names must be distinct")
     if n == 0:
         raise OptionError("no units to group")
-    if not np.all(np.isfinite(d)):
-        raise OptionError("distance matrix has missing or infinite values")
     order = sorted(range(n), key=lambda i: units[i])
     names = [units[i] for i in order]
     d = d[np.ix_(order, order)]

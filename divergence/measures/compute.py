@@ -38,7 +38,7 @@ import pandas as pd
 from scipy.special import rel_entr
 
 from . import emd as _language
-from ..errors import OptionError
+from ..errors import MatrixError, OptionError, check_matrix
 from ..profile import UnitProfile
 
 __all__ = [
@@ -231,8 +231,10 @@ def combine(
             f"no positive weight on the measures present ({', '.join(sorted(matrices))})"
         )
     shapes = {np.shape(m) for m in matrices.values()}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 2 or len(set(next(iter(shapes)))) != 1:
-        raise ValueError(f"matrices must be square and of one shape, got {sorted(shapes)}")
+    if len(shapes) != 1:
+        raise MatrixError(f"matrices must be of one shape, got {sorted(shapes)}")
+    for name, m in matrices.items():
+        check_matrix(m, what=f"matrix {name!r}")
     out = np.zeros(next(iter(shapes)))
     for name, m in matrices.items():
         m = np.asarray(m, dtype=float)

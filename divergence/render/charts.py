@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import check_matrix
 from ..profile import UnitProfile
 from .scene import Circle, Curve, Label, Rect, Scene
 from .style import KIND_COLOURS, PALETTE, SERIES, format_gbp, text_size, tint, to_hex, wrap_to_width
@@ -88,10 +89,8 @@ def divergence_heatmap_scene(matrix, units, linkage, families, *, title, measure
     """The drawing :func:`divergence_heatmap` writes."""
     from matplotlib import colormaps
 
-    m = np.asarray(matrix, dtype=float)
     n = len(units)
-    if m.shape != (n, n):
-        raise ValueError(f"matrix has shape {m.shape}, expected ({n}, {n}) for {n} units")
+    m = check_matrix(matrix, n, what="divergence matrix")
     order = list(range(n))
     dendro = None
     if linkage is not None and n > 1:
