@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 
 import pytest
 
 from divergence.errors import OptionError, records_of
-from divergence.io import read_logs
+from tinylogs import read_text_log
 
 LOG = """case_id,activity,timestamp,lifecycle:transition
 1,A,2024-01-01T09:00:00Z,start
@@ -23,12 +22,7 @@ LOG = """case_id,activity,timestamp,lifecycle:transition
 
 
 def _read(tmp_path, text=LOG, **kw):
-    path = tmp_path / "log.csv"
-    path.write_text(text, encoding="utf-8")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = read_logs(path, **kw)
-    return frame, {r.code: r for r in records_of(caught)}
+    return read_text_log(tmp_path, text, **kw)[:2]
 
 
 def _trace(frame, case):

@@ -34,3 +34,18 @@ def make_profiles(spec, *, step_h=1.0):
                     )
                 n += 1
     return list(profile_units(pd.DataFrame(rows))["P"].values())
+
+
+def read_text_log(tmp_path, text: str, **kw):
+    """Write ``text`` as ``log.csv``, read it; returns (events, {warning code: record}, path)."""
+    import warnings
+
+    from divergence import read_logs
+    from divergence.errors import records_of
+
+    path = tmp_path / "log.csv"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_logs(path, **kw)
+    return frame, {r.code: r for r in records_of(caught)}, path
