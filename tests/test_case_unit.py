@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from divergence.errors import DivergenceWarning, OptionError, records_of
+from divergence.errors import DivergenceWarning, OptionError
 from tinylogs import read_text_log
 
 LOG = """case_id,activity,timestamp,unit

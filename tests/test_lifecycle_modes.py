@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from divergence.errors import OptionError, records_of
+from divergence.errors import OptionError
 from tinylogs import read_text_log
 
 LOG = """case_id,activity,timestamp,lifecycle:transition
