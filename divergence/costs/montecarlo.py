@@ -142,9 +142,11 @@ class Simulation:
     table: pd.DataFrame
     tornado: pd.DataFrame
 
-    def row(self, name: str) -> dict:
-        """The quantiles of one unit, ``family:<id>`` or ``process``."""
-        return self.table.set_index("name").loc[name].to_dict()
+    def row(self, name: str, level: str = "unit") -> dict | None:
+        """The quantiles of one unit, family (``family:<id>``) or the process (``process``); None if absent."""
+        t = self.table
+        rows = t[(t["level"] == level) & (t["name"] == name)]
+        return rows.iloc[0].to_dict() if len(rows) else None
 
 
 def simulate(co: Coefficients, model: CostModel, *, families: Mapping[str, Sequence[str]] | None = None,
