@@ -80,3 +80,38 @@ def _quantiles(pr: ProcessResult, name: str, level: str) -> dict[str, Any] | Non
     }
     out["pays_back_share"] = row["pays_back_share"]
     return out
+
+
+def html_section(pr: ProcessResult, tornado_svg: Path | None, figure) -> str:
+    """A short HTML part for ``report.html``: tested differences per unit, cost P10/P50/P90 and the tornado."""
+    from html import escape as e
+
+    from .text import money
+
+    out = []
+    counts = pr.significant_differences()
+    df = pr.difference_tests()
+    if len(df):
+        ref = ", ".join(sorted(set(df["reference"])))
+        rows = "".join(
+            f"<tr><td>{e(u)}</td>" + "".join(f"<td class=num>{c[k]}</td>" for k in
+                                             ("activity", "edge", "variant", "throughput", "total")) + "</tr>"
+            for u, c in counts.items()
+        )
+        out.append(f"<h3>Are the differences real?</h3><p>Each unit against {e(ref)}: differences significant at "
+                   "a false-discovery rate of alpha (Fisher exact tests on shares of cases, Mann-Whitney on "
+                   "throughput times, Benjamini-Hochberg); every test is in difference_tests.csv.</p>"
+                   "<table><tr><th>unit</th><th class=num>activities</th><th class=num>transitions</th>"
+                   "<th class=num>variants</th><th class=num>throughput</th><th class=num>total</th></tr>"
+                   + rows + "</table>")
+    q = _quantiles(pr, "process", "process")
+    if q is not None:
+        c, r = q["cost_gbp"], pr.total_cost.total_cost_gbp
+        out.append(f"<h3>How sure is the cost?</h3><p>Monte Carlo over the cost model ({pr.cost_simulation.draws} "
+                   f"draws, {e(pr.cost_simulation.distribution)}): total one-off cost P10 {money(c['p10'])}, "
+                   f"P50 {money(c['p50'])}, P90 {money(c['p90'])}; the all-low to all-high range "
+                   f"{money(r.low)}–{money(r.high)} (central {money(r.central)}) is the extreme where every "
+                   "assumption errs the same way.</p>")
+        out.append(figure(tornado_svg, "Which cost assumptions move the process total most: each parameter at its "
+                                       "low and its high value, the others central."))
+    return "\n".join(out)
