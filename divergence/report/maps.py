@@ -116,6 +116,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
                     folder / f"diff_{name}",
                     title=f"{p} · {u} compared with the target ({pr.target.name})",
                     target_name=_target_label(pr.target),
+                    significant=pr.difference_sets(u) if pr.differences is not None else None,
                 ),
             )
         )
