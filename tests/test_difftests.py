@@ -149,3 +149,19 @@ def test_process_tests_against_target_and_other_units():
     pooled = pool([behaviour_of(profs["A"]), behaviour_of(profs["C"])])
     row = rest[(rest["unit"] == "B") & (rest["item"] == "c")].iloc[0]
     assert row["b_cases"] == pooled.activities["c"] and row["b_total"] == 600
+
+
+def test_difference_map_colours_only_significant_differences(tmp_path):
+    from divergence.render.diffmap import NOT_SIGNIFICANT, difference_map, difference_map_scene
+
+    a, b = make_profiles({"A": [("abcde", 270), ("abde", 30)], "B": [("abcde", 210), ("abde", 90)]})
+    df = compare_units(b, a)
+    sig = df[df["significant"]]
+    sets = {"edges": {t: e for k, t, e in zip(sig["kind"], sig["activities"], sig["effect"]) if k == "edge"},
+            "activities": {t[0]: e for k, t, e in zip(sig["kind"], sig["activities"], sig["effect"]) if k == "activity"}}
+    assert set(sets["activities"]) == {"c"}
+    svg = difference_map_scene(b, a, significant=sets).to_svg()
+    plain = difference_map_scene(b, a).to_svg()
+    assert NOT_SIGNIFICANT.lower() in svg.lower() and NOT_SIGNIFICANT.lower() not in plain.lower()
+    assert "Δ -20 pts" in svg and "Δ" not in plain
+    assert difference_map(b, a, tmp_path / "d", significant=sets)
