@@ -87,11 +87,14 @@ class ProcessResult:
         return df.reset_index(drop=True)
 
     def significant_differences(self) -> dict[str, dict[str, int]]:
-        """Unit -> kind -> number of significant differences from the target (every kind listed, and ``total``)."""
+        """Unit -> kind -> number of significant differences from the target (every kind listed, and ``total``).
+
+        Units not tested (the target unit itself) are absent."""
+        tested = set(self.difference_tests()["unit"])
         df = self.difference_tests(significant=True)
         kinds = ("activity", "edge", "variant", "throughput")
         out = {}
-        for u in self.units:
+        for u in (u for u in self.units if u in tested):
             counts = df.loc[df["unit"] == u, "kind"].value_counts()
             out[u] = {k: int(counts.get(k, 0)) for k in kinds}
             out[u]["total"] = int(counts.sum())
