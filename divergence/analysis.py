@@ -148,7 +148,8 @@ def analyse_events(
 def analyse_process(process: str, profiles: Mapping[str, UnitProfile], target_spec: str, options: Options,
                     cost_model: Any, *, progress: ProgressFn = no_progress, from_folder: bool = False) -> ProcessResult:
     """One process: models, measures, families, target and backlog, costs, waves."""
-    from . import costs, families, harmonise, measures, model
+    from . import costs, difftests, families, harmonise, measures, model
+    from .costs import montecarlo
     from .harmonise import waves
     from .families import commonality
 
@@ -191,6 +192,15 @@ def analyse_process(process: str, profiles: Mapping[str, UnitProfile], target_sp
         family_of = {u: f for f, ms in fam.members.items() for u in ms}
         waves_plan = waves.plan_for(grouped, fitness, central, family_of)
         t = step("harmonise", t)
+        differences = difftests.process_tests(profiles, plan.target.profile, target_name=plan.target.name,
+                                              alpha=options.alpha)
+        t = step("difference_tests", t)
+        simulation = None
+        if options.draws:
+            co = montecarlo.coefficients(profiles, plan.changes, plan.target.profile, units)
+            simulation = montecarlo.simulate(co, cost_model, families=fam.members, draws=options.draws,
+                                             seed=options.seed)
+        t = step("monte_carlo", t)
         if job is not None:
             progress(stage + "family stability", 0, 1)
         boot = job.result() if job is not None else None
@@ -205,6 +215,7 @@ def analyse_process(process: str, profiles: Mapping[str, UnitProfile], target_sp
         common=common, family_common=family_common, models=models, target=plan.target, alignments=plan.fits,
         changes=plan.changes, costs=plan.costs, family_costs=family_costs, total_cost=total, waves=waves_plan,
         timings=timings, exceptions=plan.exceptions, excluded=tuple(excluded), family_bootstrap=boot,
+        differences=differences, cost_simulation=simulation,
     )
 
 

@@ -150,6 +150,8 @@ class Options:
     bootstrap: int = _opt(50, "bootstrap resamples for family stability (default: 50; 0 = skip)", flag="--bootstrap",
                           metavar="N", type=int)
     seed: int = _opt(0, "random seed (default: 0)", flag="--seed", type=int)
+    draws: int = _opt(10_000, "Monte Carlo draws of the cost model's parameters for P10/P50/P90 of the costs "
+                      "(default: 10000; 0 = skip)", flag="--draws", metavar="N", type=int)
     pseudonymise: bool = _opt(False, "replace case ids and resources with keyed hashes everywhere",
                               flag="--pseudonymise", action="store_true", aliases=("--pseudonymize",),
                               group="privacy")
@@ -175,6 +177,7 @@ class Options:
             ("--min-share", self.min_share, 0.0 <= self.min_share < 1.0, "a number from 0 up to (not including) 1"),
             ("--noise", self.noise_threshold, 0.0 <= self.noise_threshold <= 1.0, "a number from 0 to 1"),
             ("--bootstrap", self.bootstrap, self.bootstrap >= 0, "0 or more"),
+            ("--draws", self.draws, self.draws >= 0, "0 or more"),
             ("--min-cases", self.min_cases, self.min_cases >= 1, "1 or more"),
         )
         for flag, value, ok, what in checks:
@@ -196,6 +199,7 @@ class Options:
             "min_unit_cases": self.min_unit_cases,
             "bootstrap": self.bootstrap,
             "seed": self.seed,
+            "draws": self.draws,
             "pseudonymise": self.pseudonymise,
             "min_cases": self.min_cases,
         }

@@ -14,6 +14,7 @@ from .harmonise.changes import ChangeItem
 from .profile import UnitProfile
 
 if TYPE_CHECKING:
+    from .costs.montecarlo import Simulation
     from .costs.pricing import GroupCost, UnitCost
     from .families.cluster import Families
     from .families.commonality import CommonCore
@@ -43,7 +44,10 @@ class ProcessResult:
     choice (they have no family and no wave). ``family_bootstrap`` is the
     :class:`~divergence.families.stability.FamilyStability` of the families (None
     without a bootstrap); ``stability`` its per-family shares (all 1.0
-    without one).
+    without one). ``differences`` holds the statistical tests of every
+    unit against the target (:func:`divergence.difftests.process_tests`);
+    ``cost_simulation`` the Monte Carlo quantiles of the costs and the
+    tornado (:mod:`divergence.costs.montecarlo`; None with ``draws=0``).
     """
 
     process: str
@@ -68,6 +72,47 @@ class ProcessResult:
     exceptions: dict[str, list[ChangeItem]] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
     family_bootstrap: FamilyStability | None = None
+    differences: pd.DataFrame | None = None
+    cost_simulation: Simulation | None = None
+
+    def difference_tests(self, unit: str | None = None, *, significant: bool = False) -> pd.DataFrame:
+        """The tests of each unit against the target (one unit's; only the significant ones)."""
+        from .difftests import COLUMNS
+
+        df = self.differences if self.differences is not None else pd.DataFrame(columns=["unit", "reference", *COLUMNS])
+        if unit is not None:
+            df = df[df["unit"] == unit]
+        if significant:
+            df = df[df["significant"].astype(bool)]
+        return df.reset_index(drop=True)
+
+    def significant_differences(self) -> dict[str, dict[str, int]]:
+        """Unit -> kind -> number of significant differences from the target (every kind listed, and ``total``).
+
+        Units not tested (the target unit itself) are absent."""
+        tested = set(self.difference_tests()["unit"])
+        df = self.difference_tests(significant=True)
+        kinds = ("activity", "edge", "variant", "throughput")
+        out = {}
+        for u in (u for u in self.units if u in tested):
+            counts = df.loc[df["unit"] == u, "kind"].value_counts()
+            out[u] = {k: int(counts.get(k, 0)) for k in kinds}
+            out[u]["total"] = int(counts.sum())
+        return out
+
+    def difference_sets(self, unit: str) -> dict[str, dict]:
+        """The significant differences of one unit from the target, for drawing: ``{"edges": {(s, t): effect},
+        "activities": {a: effect}}`` (effect = the unit's share minus the reference's)."""
+        df = self.difference_tests(unit, significant=True)
+        edges = {tuple(a): float(e) for k, a, e in zip(df["kind"], df["activities"], df["effect"]) if k == "edge"}
+        acts = {a[0]: float(e) for k, a, e in zip(df["kind"], df["activities"], df["effect"]) if k == "activity"}
+        return {"edges": edges, "activities": acts}
+
+    def cost_quantiles(self) -> pd.DataFrame:
+        """Monte Carlo P10/P50/P90 per unit, family and the process (empty without a simulation)."""
+        if self.cost_simulation is None:
+            return pd.DataFrame()
+        return self.cost_simulation.table.copy()
 
     def matrix(self, name: str = "combined") -> pd.DataFrame:
         """A divergence matrix as a labelled DataFrame."""

@@ -14,6 +14,7 @@ and says in its caption what was cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,8 @@ from .style import DIFF_COLOURS, EDGE, format_count, tint
 __all__ = ["DifferenceSelection", "select_difference", "difference_map", "difference_map_scene"]
 
 _RANK = ["_strength", "_freq"]
+#: Colour of differences a test did not find significant.
+NOT_SIGNIFICANT = "#AAAAAA"
 #: A share difference below this (half a percentage point) is no difference.
 MIN_DIFFERENCE = 0.005
 
@@ -139,6 +142,7 @@ def difference_map(
     max_edges: int = 150,
     title: str | None = None,
     target_name: str = "the target",
+    significant: Mapping[str, Mapping] | None = None,
 ) -> list[Path]:
     """Draw where a unit differs from a target; writes ``.svg`` and ``.png``.
 
@@ -147,11 +151,16 @@ def difference_map(
     list of Path
         The SVG and PNG written; empty when nothing differs (no map is
         drawn: it would carry no information).
+
+    ``significant`` (with an observed target): ``{"activities": {name:
+    effect}, "edges": {(source, target): effect}}``, the differences a test
+    found significant (:meth:`~divergence.result.ProcessResult.difference_sets`);
+    only those are coloured and labelled with their effect, the rest are grey.
     """
     sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
     if not sel.has_differences:
         return []
-    return _scene(unit_profile, sel, title=title, target_name=target_name).write(path_stem)
+    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant).write(path_stem)
 
 
 def difference_map_scene(
@@ -162,10 +171,11 @@ def difference_map_scene(
     max_edges: int = 150,
     title: str | None = None,
     target_name: str = "the target",
+    significant: Mapping[str, Mapping] | None = None,
 ) -> Scene:
     """The drawing :func:`difference_map` writes (drawn even when nothing differs)."""
     sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
-    return _scene(unit_profile, sel, title=title, target_name=target_name)
+    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant)
 
 
 # ---------------------------------------------------------------- selection
@@ -240,12 +250,18 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def _scene(unit: UnitProfile, sel: DifferenceSelection, *, title: str | None, target_name: str) -> Scene:
+def _scene(unit: UnitProfile, sel: DifferenceSelection, *, title: str | None, target_name: str,
+           significant: Mapping[str, Mapping] | None = None) -> Scene:
     nodes = {START: _terminal(START), END: _terminal(END)}
+    tested = significant is not None and sel.observed
+    sig_a = significant.get("activities", {}) if tested else {}
+    sig_e = significant.get("edges", {}) if tested else {}
     for r in sel.activities.itertuples(index=False):
-        colour = DIFF_COLOURS[r.where]
+        colour = DIFF_COLOURS[r.where] if not tested or r.activity in sig_a else NOT_SIGNIFICANT
         if sel.observed:
             count = f"\n{_pct(r.unit_share)} vs {_pct(r.target_share)} of cases"
+            if r.activity in sig_a:
+                count += f" (Δ {100 * sig_a[r.activity]:+.0f} pts)"
         elif r.where == "target":
             count = "\n(target only)"
         else:
@@ -262,19 +278,25 @@ def _scene(unit: UnitProfile, sel: DifferenceSelection, *, title: str | None, ta
     )
     edges = []
     for r in sel.edges.itertuples(index=False):
+        key = (r.source, r.target)
         if sel.observed:
             label = f"{_pct(r.unit_share)} vs {_pct(r.target_share)}"
+            if key in sig_e:
+                label += f" (Δ {100 * sig_e[key]:+.0f} pts)"
             width = 0.8 + 3.7 * abs(r.difference) / top
         else:
             label = format_count(r.unit_cases) if r.where != "target" else None
             width = 0.8 + 3.7 * r.unit_cases / top if r.where != "target" else 1.4
-        edges.append(_Edge(r.source, r.target, label, width, DIFF_COLOURS[r.where]))
+        edges.append(_Edge(r.source, r.target, label, width,
+                           DIFF_COLOURS[r.where] if not tested or key in sig_e else NOT_SIGNIFICANT))
     legend = [
         ("box", tint(DIFF_COLOURS["common"], 0.18), DIFF_COLOURS["common"], "in unit and target"),
         ("box", tint(DIFF_COLOURS["unit"], 0.18), DIFF_COLOURS["unit"], "only in the unit"),
         ("box", tint(DIFF_COLOURS["target"], 0.18), DIFF_COLOURS["target"], "only in the target"),
         ("dash", EDGE, None, "dashed edge: loop back"),
     ]
+    if tested:
+        legend.insert(3, ("box", tint(NOT_SIGNIFICANT, 0.18), NOT_SIGNIFICANT, "difference not significant"))
     n_only_u = int((sel.edges["where"] == "unit").sum())
     n_only_t = int((sel.edges["where"] == "target").sum())
     cut = (
@@ -287,6 +309,9 @@ def _scene(unit: UnitProfile, sel: DifferenceSelection, *, title: str | None, ta
             f"only in the unit and {n_only_t} only in the target. Labels: share of the unit's cases vs the "
             "target's; edge width ∝ the difference; ▶ start, ■ end."
         )
+        if tested:
+            caption += (" Coloured: differences significant after false-discovery control (Δ: the difference in "
+                        "percentage points); grey: not significant or not tested.")
     else:
         caption = (
             f"{cut} against the model of {target_name} (behaviour on one side only first). Of those edges, "

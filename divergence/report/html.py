@@ -19,6 +19,7 @@ from pathlib import Path
 from ..departments import departments
 from ..harmonise.changes import CHANGE_KINDS
 from ..privacy import fold_profile
+from . import uncertainty
 from ..result import AnalysisResult, ProcessResult
 from .text import money
 
@@ -210,6 +211,7 @@ def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[st
     out.append(_figure(graphs.get("waves"), "Migration waves: units ready first to those needing most change."))
     out.append("</div>")
     out.append(_cost_table(pr))
+    out.append(uncertainty.html_section(pr, graphs.get("tornado"), _figure))
     out.append("<h3>Units</h3>")
     for u in pr.units:
         out.append(_unit_card(pr, u, graphs, min_cases))

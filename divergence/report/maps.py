@@ -87,6 +87,12 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
             ),
         )
     )
+    if pr.cost_simulation is not None:
+        from ..render.tornado import tornado_chart
+
+        jobs.append(("tornado", partial(tornado_chart, pr.cost_simulation.tornado, folder / "cost_tornado",
+                                        title=f"{p}: which cost assumptions move the total most (each at its "
+                                              "low and high, the others central)")))
     w = pr.waves.copy()
     w["cost_central"] = [pr.costs[u].cost_gbp["central"] for u in w["unit"]]
     w["fitness_to_target"] = [pr.alignments[u].fitness for u in w["unit"]]
@@ -110,6 +116,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
                     folder / f"diff_{name}",
                     title=f"{p} · {u} compared with the target ({pr.target.name})",
                     target_name=_target_label(pr.target),
+                    significant=pr.difference_sets(u) if pr.differences is not None else None,
                 ),
             )
         )

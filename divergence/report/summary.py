@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..result import AnalysisResult, ProcessResult
+from . import uncertainty
 
 __all__ = ["build_summary", "dumps", "GENERATED_AT_KEY"]
 
@@ -62,6 +63,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             "top10_variant_coverage": prof.top_variant_coverage(10),
             "period": {"first": prof.first.isoformat(), "last": prof.last.isoformat()},
             "cases_per_year": prof.cases_per_year,
+            **uncertainty.unit_summary(pr, u),
         }
     measures = {k: _matrix(v) for k, v in pr.matrices.items()}
     divergence = {
@@ -152,6 +154,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
         "total_cost_gbp": dict(pr.total_cost.total_cost_gbp),
         "total_effort_days": dict(pr.total_cost.effort_days),
         "total_annual_effect_gbp": dict(pr.total_cost.annual_effect_gbp),
+        **uncertainty.process_summary(pr),
         "family_costs_gbp": {f: dict(g.total_cost_gbp) for f, g in pr.family_costs.items()},
         "waves": [
             {k: _py(v) for k, v in row.items()} for row in pr.waves.to_dict("records")

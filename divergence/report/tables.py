@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..privacy import fold_profile
 from ..result import ProcessResult
+from . import uncertainty
 from .safe import write_csv
 
 __all__ = ["write_process_tables"]
@@ -34,6 +35,7 @@ def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1)
         var_rows.append(v)
     out["variants"] = write_csv(pd.concat(var_rows, ignore_index=True), folder / "variants.csv")
     out.update(_common_tables(pr, folder, min_cases))
+    out.update(uncertainty.write_tables(pr, folder, min_cases=min_cases))
     return out
 
 

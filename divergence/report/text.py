@@ -33,6 +33,7 @@ def summary_lines(result: AnalysisResult, out: Path, *, seconds: float | None = 
             f"{p}: {len(pr.units)} units, {n_fam} process famil{'y' if n_fam == 1 else 'ies'}; "
             f"target {pr.target.name} ({pr.target.kind}); "
             f"harmonisation {money(t['low'])}–{money(t['high'])} (central {money(t['central'])})"
+            + _simulated(pr)
         )
         for f, members in pr.families.members.items():
             lines.append(f"  {f}: {', '.join(members)}")
@@ -40,3 +41,10 @@ def summary_lines(result: AnalysisResult, out: Path, *, seconds: float | None = 
         lines.append(f"done in {seconds:.1f} s")
     lines.append(f"report: {out / 'report.html'}")
     return lines
+
+
+def _simulated(pr) -> str:
+    """``; Monte Carlo P10–P90 £a–£b`` when the costs were simulated."""
+    sim = getattr(pr, "cost_simulation", None)
+    row = sim.row("process", "process") if sim is not None else None
+    return "" if row is None else f"; Monte Carlo P10–P90 {money(row['cost_gbp_p10'])}–{money(row['cost_gbp_p90'])}"

@@ -1,0 +1,307 @@
+"""Are the differences real? Statistical tests of how two behaviours differ.
+
+A *behaviour* is one unit's profile, the target's observed behaviour or a
+pool of units. Two behaviours are compared item by item, each with a test
+suited to it, all on the aggregates (unique variants with case counts, the
+edge and activity tables, the throughput-time distribution with counts);
+nothing loops over cases:
+
+============  =============================  ===============================  ===========================
+kind          item                           test                             effect
+============  =============================  ===============================  ===========================
+activity      share of cases doing X         Fisher exact, two-sided          share difference (a - b)
+edge          share of cases with X → Y      Fisher exact, two-sided          share difference (a - b)
+variant       share of cases following v     Fisher exact, two-sided          share difference (a - b)
+throughput    case throughput time           Mann-Whitney U (ties, normal)    rank-biserial r (> 0: a slower)
+============  =============================  ===============================  ===========================
+
+The two-sided Fisher p-value is twice the smaller one-sided hypergeometric
+tail (capped at 1; the "doubling" rule, slightly conservative), the same
+hypergeometric as :func:`divergence.harmonise.evidence.fisher_one_sided`,
+vectorised over items. Items that can never be significant whatever the
+data, because too few cases show them (the smallest p-value their margins
+allow exceeds ``alpha``; Tarone's rule), are listed with their p-value but
+left out of the false-discovery control, so rare variants do not dilute the
+power of the others. The remaining p-values are adjusted together with
+Benjamini-Hochberg (:func:`~divergence.harmonise.evidence.bh_adjust`); a
+difference is *significant* when its q-value is at most ``alpha``.
+
+Waiting times per edge are not tested: the profiles keep only each edge's
+median wait, not its distribution.
+
+Per process (:func:`process_tests`), every unit is compared with the
+target's observed behaviour (a unit or the pooled behaviour); with a model
+file as the target, which has no cases, every unit is compared with the
+pool of all *other* units instead (column ``reference``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln
+from scipy.stats import hypergeom, norm
+
+from .harmonise.evidence import bh_adjust
+from .profile import UnitProfile
+
+__all__ = ["Behaviour", "behaviour_of", "pool", "compare_units", "compare_behaviours", "process_tests",
+           "fisher_two_sided", "mann_whitney_weighted", "COLUMNS"]
+
+#: Columns of every test table, in order (:func:`compare_units`, :func:`process_tests` add ``unit``, ``reference``).
+COLUMNS = ["kind", "item", "activities", "a_cases", "a_total", "b_cases", "b_total", "a_value", "b_value",
+           "statistic", "p_value", "q_value", "effect", "effect_measure", "testable", "significant"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Case counts of one behaviour: per activity, edge and variant, and the throughput times.
+
+    ``activities``, ``edges``, ``variants``: Series of cases indexed by the
+    item (activity name, ``(source, target)``, variant tuple); ``durations``:
+    Series of cases indexed by throughput time in seconds (empty when
+    unknown).
+    """
+
+    name: str
+    cases: int
+    activities: pd.Series
+    edges: pd.Series
+    variants: pd.Series
+    durations: pd.Series
+
+
+def behaviour_of(profile: UnitProfile) -> Behaviour:
+    """The case counts of a unit profile."""
+    a = pd.Series(profile.activities["cases"].to_numpy(dtype=np.int64), index=list(profile.activities["activity"]),
+                  dtype=np.int64)
+    e = profile.edges
+    edges = pd.Series(e["cases"].to_numpy(dtype=np.int64),
+                      index=pd.Index(list(zip(e["source"], e["target"])), tupleize_cols=False), dtype=np.int64)
+    v = profile.variants
+    variants = pd.Series(v["cases"].to_numpy(dtype=np.int64), index=pd.Index(list(v["variant"]), tupleize_cols=False),
+                         dtype=np.int64)
+    d = profile.durations
+    durations = pd.Series(d["cases"].to_numpy(dtype=np.int64), index=d["duration_s"].to_numpy(dtype=float),
+                          dtype=np.int64)
+    return Behaviour(profile.unit, int(profile.cases), a, edges, variants, durations)
+
+
+def pool(behaviours: Sequence[Behaviour], name: str = "pooled") -> Behaviour:
+    """Several behaviours as one (case counts added); durations only if every part has them."""
+    def add(attr: str) -> pd.Series:
+        parts = [getattr(b, attr) for b in behaviours if len(getattr(b, attr))]
+        if not parts:
+            return pd.Series(dtype=np.int64)
+        s = pd.concat(parts)
+        return s.groupby(level=0, sort=False).sum().astype(np.int64)
+
+    has_durations = all(len(b.durations) for b in behaviours)
+    return Behaviour(name, int(sum(b.cases for b in behaviours)), add("activities"), add("edges"), add("variants"),
+                     add("durations") if has_durations else pd.Series(dtype=np.int64))
+
+
+def compare_units(a: UnitProfile, b: UnitProfile, alpha: float = 0.05) -> pd.DataFrame:
+    """Test every difference between two units' behaviour (see the module doc).
+
+    Parameters
+    ----------
+    a, b : UnitProfile
+    alpha : float, default 0.05
+        False-discovery level of the Benjamini-Hochberg control over the tests.
+
+    Returns
+    -------
+    DataFrame
+        One row per test, columns :data:`COLUMNS`: ``kind`` (activity, edge,
+        variant, throughput), ``item`` (text), ``activities`` (tuple),
+        ``a_cases``/``b_cases`` of ``a_total``/``b_total`` cases showing it,
+        ``a_value``/``b_value`` (share of cases, or median throughput in
+        seconds), ``statistic`` (log odds ratio with 0.5 added to each cell;
+        Mann-Whitney U of ``a``), ``p_value``, ``q_value`` (NaN where not
+        ``testable``), ``effect`` and ``effect_measure``, ``significant``.
+        Sorted by q-value, then kind and item.
+    """
+    return compare_behaviours(behaviour_of(a), behaviour_of(b), alpha)
+
+
+def compare_behaviours(a: Behaviour, b: Behaviour, alpha: float = 0.05, *, adjust: bool = True) -> pd.DataFrame:
+    """:func:`compare_units` on :class:`Behaviour` objects (``adjust=False``: q-values left NaN)."""
+    parts = [
+        _share_tests("activity", a.activities, b.activities, a.cases, b.cases, alpha),
+        _share_tests("edge", a.edges, b.edges, a.cases, b.cases, alpha),
+        _share_tests("variant", a.variants, b.variants, a.cases, b.cases, alpha),
+        _throughput_test(a.durations, b.durations, alpha),
+    ]
+    parts = [p for p in parts if len(p)]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    df = df.reindex(columns=COLUMNS)
+    if adjust:
+        _adjust(df, alpha)
+    return _order(df)
+
+
+def process_tests(profiles: Mapping[str, UnitProfile], target: UnitProfile | None, *, target_name: str | None = None,
+                  alpha: float = 0.05) -> pd.DataFrame:
+    """Every unit of a process against the target's observed behaviour, BH over all the process's tests.
+
+    Parameters
+    ----------
+    profiles : Mapping[str, UnitProfile]
+    target : UnitProfile or None
+        The target's observed behaviour; None (a model-file target): each
+        unit is compared with the pool of the other units.
+    target_name : str, optional
+        A unit that is the target is not compared with itself.
+    alpha : float
+
+    Returns
+    -------
+    DataFrame
+        ``unit``, ``reference`` and :data:`COLUMNS`; q-values are adjusted
+        over all rows.
+    """
+    own = {u: behaviour_of(p) for u, p in profiles.items()}
+    ref = behaviour_of(target) if target is not None else None
+    parts = []
+    for u, beh in own.items():
+        if target is not None and u == target_name:
+            continue
+        if ref is not None:
+            other, name = ref, f"target: {target_name or target.unit}"
+        else:
+            rest = [b for v, b in own.items() if v != u]
+            if not rest:
+                continue
+            other, name = pool(rest, "other units"), "other units"
+        df = compare_behaviours(beh, other, alpha, adjust=False)
+        df.insert(0, "reference", name)
+        df.insert(0, "unit", u)
+        parts.append(df)
+    cols = ["unit", "reference", *COLUMNS]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(parts, ignore_index=True)[cols]
+    _adjust(df, alpha)
+    return df.sort_values(["unit", "q_value", "kind", "item"], kind="stable", na_position="last").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- tests
+
+
+def fisher_two_sided(a_cases, a_total, b_cases, b_total) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided Fisher exact p-values (doubling rule) and the smallest p-value each table's margins allow.
+
+    Vectorised over items: ``a_cases`` of ``a_total`` against ``b_cases``
+    of ``b_total``.
+
+    Examples
+    --------
+    >>> p, pmin = fisher_two_sided([8], [10], [1], [10])
+    >>> round(float(p[0]), 6), round(float(pmin[0]), 8)
+    (0.005477, 0.00011908)
+    """
+    x = np.asarray(a_cases, dtype=np.int64)
+    n1 = np.asarray(a_total, dtype=np.int64)
+    k = x + np.asarray(b_cases, dtype=np.int64)
+    m = n1 + np.asarray(b_total, dtype=np.int64)
+    lower = hypergeom.cdf(x, m, k, n1)
+    upper = hypergeom.sf(x - 1, m, k, n1)
+    p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    xmin = np.maximum(0, n1 - (m - k))
+    xmax = np.minimum(n1, k)
+    pmin = np.minimum(1.0, 2.0 * np.exp(np.minimum(_log_pmf(xmin, m, k, n1), _log_pmf(xmax, m, k, n1))))
+    return p, pmin
+
+
+def _log_pmf(x, m, k, n):
+    """Hypergeometric log-probability of ``x`` successes in ``n`` draws from ``m`` holding ``k`` (scipy's is slow)."""
+    def lchoose(a, b):
+        return gammaln(a + 1.0) - gammaln(b + 1.0) - gammaln(a - b + 1.0)
+
+    return lchoose(k, x) + lchoose(m - k, n - x) - lchoose(m, n)
+
+
+def mann_whitney_weighted(a_values, a_counts, b_values, b_counts) -> tuple[float, float, float]:
+    """Mann-Whitney U of sample ``a`` against ``b``, each given as distinct values with counts.
+
+    Returns ``(U_a, two-sided p, rank-biserial r)``: normal approximation
+    with the tie correction and a continuity correction; r = 2 U / (n_a n_b)
+    - 1, positive when ``a`` tends to be larger.
+    """
+    av, ac = np.asarray(a_values, float), np.asarray(a_counts, float)
+    bv, bc = np.asarray(b_values, float), np.asarray(b_counts, float)
+    na, nb = ac.sum(), bc.sum()
+    if na == 0 or nb == 0:
+        return float("nan"), float("nan"), float("nan")
+    values, inv = np.unique(np.concatenate([av, bv]), return_inverse=True)
+    ca = np.bincount(inv[: len(av)], weights=ac, minlength=len(values))
+    cb = np.bincount(inv[len(av):], weights=bc, minlength=len(values))
+    t = ca + cb
+    below = np.cumsum(t) - t
+    rank = below + (t + 1) / 2.0  # average rank of each distinct value
+    u = float((ca * rank).sum() - na * (na + 1) / 2.0)
+    n = na + nb
+    tie = float((t ** 3 - t).sum())
+    var = na * nb / 12.0 * ((n + 1) - tie / (n * (n - 1))) if n > 1 else 0.0
+    mu = na * nb / 2.0
+    if var <= 0:
+        return u, 1.0, 2.0 * u / (na * nb) - 1.0
+    z = max(abs(u - mu) - 0.5, 0.0) / np.sqrt(var)
+    return u, float(min(1.0, 2.0 * norm.sf(z))), 2.0 * u / (na * nb) - 1.0
+
+
+def _share_tests(kind: str, a: pd.Series, b: pd.Series, na: int, nb: int, alpha: float) -> pd.DataFrame:
+    if na == 0 or nb == 0:
+        return pd.DataFrame(columns=COLUMNS)
+    keys = a.index.union(b.index, sort=False) if len(a) and len(b) else (a.index if len(a) else b.index)
+    ca = a.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
+    cb = b.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
+    p, pmin = fisher_two_sided(ca, na, cb, nb)
+    sa, sb = ca / na, cb / nb
+    lor = np.log((ca + 0.5) * (nb - cb + 0.5) / ((na - ca + 0.5) * (cb + 0.5)))
+    acts = [k if isinstance(k, tuple) else (k,) for k in keys]
+    return pd.DataFrame({
+        "kind": kind, "item": [" → ".join(t) for t in acts], "activities": acts,
+        "a_cases": ca, "a_total": na, "b_cases": cb, "b_total": nb, "a_value": sa, "b_value": sb,
+        "statistic": lor, "p_value": p, "effect": sa - sb, "effect_measure": "share difference",
+        "testable": pmin <= alpha,
+    })
+
+
+def _throughput_test(a: pd.Series, b: pd.Series, alpha: float) -> pd.DataFrame:
+    if not len(a) or not len(b):
+        return pd.DataFrame(columns=COLUMNS)
+    u, p, r = mann_whitney_weighted(a.index, a.to_numpy(), b.index, b.to_numpy())
+    return pd.DataFrame([{
+        "kind": "throughput", "item": "case throughput time", "activities": (),
+        "a_cases": int(a.sum()), "a_total": int(a.sum()), "b_cases": int(b.sum()), "b_total": int(b.sum()),
+        "a_value": _weighted_median(a), "b_value": _weighted_median(b), "statistic": u, "p_value": p,
+        "effect": r, "effect_measure": "rank-biserial r (> 0: slower)", "testable": bool(np.isfinite(p)),
+    }])
+
+
+def _weighted_median(s: pd.Series) -> float:
+    s = s.sort_index()
+    c = np.cumsum(s.to_numpy())
+    i = int(np.searchsorted(c, c[-1] / 2.0))
+    v = s.index.to_numpy(dtype=float)
+    return float(v[i]) if c[i] * 2 != c[-1] or i + 1 >= len(v) else float((v[i] + v[i + 1]) / 2)
+
+
+def _adjust(df: pd.DataFrame, alpha: float) -> None:
+    """BH q-values over the testable rows; significant = q <= alpha."""
+    df["testable"] = df["testable"].astype(bool)
+    q = np.full(len(df), np.nan)
+    mask = df["testable"].to_numpy() & np.isfinite(df["p_value"].to_numpy(dtype=float))
+    if mask.any():
+        q[mask] = bh_adjust(df.loc[mask, "p_value"].to_numpy(dtype=float))
+    df["q_value"] = q
+    df["significant"] = np.nan_to_num(q, nan=np.inf) <= alpha
+
+
+def _order(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(["q_value", "kind", "item"], kind="stable", na_position="last").reset_index(drop=True)
