@@ -1,4 +1,4 @@
-"""Outputs: ``report.html``, ``summary.json``, CSV tables and graphs, written atomically."""
+"""Outputs: ``report.html``, ``summary.json``, ``divergence.xlsx``, CSV tables and graphs, written atomically."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def write_outputs(
     except OSError as exc:
         raise DivergenceError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     try:
-        entries = ["report.html", "summary.json"]
+        entries = ["report.html", "summary.json", "divergence.xlsx"]
         graph_paths: dict[str, dict[str, Path]] = {}
         table_links: dict[str, dict[str, str]] = {}
         folders: dict[str, str] = {}
@@ -89,6 +89,9 @@ def write_outputs(
             render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp),
             encoding="utf-8",
         )
+        from .workbook import write_workbook
+
+        write_workbook(result, tmp / "divergence.xlsx", min_cases=min_cases)
         (tmp / MANIFEST).write_text(json.dumps({"entries": entries}, indent=1) + "\n", encoding="utf-8")
         progress("writing report", 1, 1)
         _move_into_place(tmp, out, entries)
