@@ -69,6 +69,7 @@ def _with_process(process: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _summary_frame(result: AnalysisResult) -> pd.DataFrame:
     rows = []
+    ocel = result.ocel_inputs() if hasattr(result, "ocel_inputs") else []
     for p, pr in result.processes.items():
         tc, te, ta = pr.total_cost.total_cost_gbp, pr.total_cost.effort_days, pr.total_cost.annual_effect_gbp
         row = {
@@ -83,10 +84,10 @@ def _summary_frame(result: AnalysisResult) -> pd.DataFrame:
             **{f"total_effort_days_{k}": te.get(k) for k in ("low", "central", "high")},
             **{f"annual_effect_gbp_{k}": ta.get(k) for k in ("low", "central", "high")},
         }
-        ocel = (getattr(result, "ocel", None) or {}).get(p)
-        if ocel:
-            row["ocel_object_type"] = ocel.get("object_type")
-            row["shared_events"] = ocel.get("shared_events")
+        mine = [o for o in ocel if o.get("process") == p]
+        if any(ocel):  # OCEL 2.0 input: the object type that played the case, events shared by several objects
+            row["ocel_object_type"] = ", ".join(sorted({o["object_type"] for o in mine})) or None
+            row["shared_events"] = sum(o["shared_events"] for o in mine) if mine else None
         rows.append(row)
     return pd.DataFrame(rows)
 
