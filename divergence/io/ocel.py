@@ -40,6 +40,7 @@ from divergence.errors import InputError
 __all__ = ["read_ocel", "OcelLog", "load_ocel", "flatten"]
 
 CASE, ACTIVITY, TIMESTAMP = "case:concept:name", "concept:name", "time:timestamp"
+_OWN = ("ocel:", "ocel_")  # the format's own columns some writers repeat among the attributes
 
 
 @dataclass
@@ -234,7 +235,7 @@ def flatten(log: OcelLog, path: Path, *, object_type: str | None, wanted: set[st
             unrelated += 1
             continue
         shared += len(mine) > 1
-        base = {k: v for k, v in attrs.items() if k not in (CASE, ACTIVITY, TIMESTAMP)}
+        base = {k: v for k, v in attrs.items() if k not in (CASE, ACTIVITY, TIMESTAMP) and not k.startswith(_OWN)}
         for o in mine:
             row = {CASE: o, ACTIVITY: etype, TIMESTAMP: time, **base}
             for name, values in joined.items():
