@@ -161,7 +161,7 @@ def write_models(pr: ProcessResult, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     wanted = []
     if pr.target.model is not None:
-        wanted.append(("target", "target", pr.target.model))
+        wanted.append(("target" if "target" not in pr.units else "(target)", "target", pr.target.model))
     for u in pr.units:
         if pr.models.get(u) is not None:
             wanted.append((u, f"unit-{safe_name(u)}", pr.models[u]))
