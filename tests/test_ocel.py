@@ -146,3 +146,34 @@ def test_cli_end_to_end(ocel_files, tmp_path):
     assert "Object-centric input" in html and "<b>order</b> plays the case" in html
     row = dict(zip(*[[c.value for c in r] for r in openpyxl.load_workbook(out / "divergence.xlsx")["Summary"].iter_rows(max_row=2)]))
     assert row["ocel_object_type"] == "order" and row["shared_events"] == ocel["shared_events"]
+
+
+def test_unit_from_an_event_attribute_and_earliest_object_value(tmp_path):
+    doc = {
+        "objectTypes": [{"name": "ticket", "attributes": []}], "eventTypes": [],
+        "objects": [
+            {"id": "t1", "type": "ticket", "attributes": [
+                {"name": "team", "time": "2024-02-01T00:00:00Z", "value": "later"},
+                {"name": "team", "time": "1970-01-01T00:00:00Z", "value": "first"}]},
+            {"id": "t2", "type": "ticket"},
+        ],
+        "events": [
+            {"id": f"e{i}", "type": act, "time": f"2024-01-0{i}T10:00:00Z",
+             "attributes": [{"name": "desk", "value": "north" if o == "t1" else "south"}],
+             "relationships": [{"objectId": o, "qualifier": ""}]}
+            for i, (act, o) in enumerate([("Open", "t1"), ("Close", "t1"), ("Open", "t2"), ("Close", "t2")], start=1)
+        ],
+    }
+    path = tmp_path / "helpdesk.jsonocel"
+    path.write_text(json.dumps(doc))
+    ev = _read(path, unit_key="desk")  # one object type: no --object-type needed
+    assert dict(zip(ev["case"], ev["unit"])) == {"t1": "north", "t2": "south"}
+    ev = _read(path, unit_key="team")
+    assert set(ev.loc[ev["case"] == "t1", "unit"]) == {"first"}
+    assert ev.attrs["sources"][0]["ocel"]["object_attributes_joined"] == ["team"]
+
+
+def test_other_engines_refuse_ocel_in_one_line(ocel_files, tmp_path):
+    pytest.importorskip("duckdb")
+    proc = run_cli("analyse", str(ocel_files["jsonocel"]), "--engine", "duckdb", "--out", str(tmp_path / "o"), "--quiet")
+    assert proc.returncode == 2 and "pandas engine" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
