@@ -62,12 +62,13 @@ def simulate_ocel(*, orders_per_unit: int = 30, seed: int = OCEL_SEED) -> OcelSa
     def later(t: dt.datetime, hours: float) -> dt.datetime:
         return t + dt.timedelta(hours=float(rng.lognormal(np.log(hours), 0.4)))
 
+    width = max(3, len(str(orders_per_unit)))
     for unit in OCEL_UNITS:
         code = unit[:2].upper()
         approved_invoices: list[tuple[dt.datetime, str]] = []
         plans = []  # per order: id, time after approvals, goods time
         for k in range(orders_per_unit):
-            oid = f"PO-{code}-{k + 1:03d}"
+            oid = f"PO-{code}-{k + 1:0{width}d}"
             out.objects.append((oid, "order", {"unit": unit, "amount": int(rng.integers(200, 20000))}, []))
             t = _START + dt.timedelta(days=int(k * 2 + rng.integers(0, 2)), hours=float(rng.uniform(0, 6)))
             ev(t, "Create order", unit, "buyer", [(oid, "order")])
@@ -86,7 +87,7 @@ def simulate_ocel(*, orders_per_unit: int = 30, seed: int = OCEL_SEED) -> OcelSa
                     a[3], b[3] = [a[0], b[0]], []
         for oid, t, t_goods, delivered in plans:
             n_inv = 2 if rng.random() < 0.2 else 1
-            invoices = [f"INV-{code}-{oid[-3:]}-{j + 1}" for j in range(n_inv)]
+            invoices = [f"INV-{code}-{oid.split('-', 2)[2]}-{j + 1}" for j in range(n_inv)]
             for inv in invoices:
                 out.objects.append((inv, "invoice", {"unit": unit}, [(oid, "for order")]))
             if unit == "mod":  # the invoice comes before the goods
@@ -115,7 +116,7 @@ def simulate_ocel(*, orders_per_unit: int = 30, seed: int = OCEL_SEED) -> OcelSa
                 friday = (ta + dt.timedelta(days=days)).replace(hour=15, minute=0, second=0, microsecond=0)
                 runs.setdefault(friday, []).append((ta, inv))
         for n, (key, invs) in enumerate(sorted(runs.items(), key=lambda kv: kv[1][0]), start=1):
-            pid = f"PAY-{code}-{n:03d}"
+            pid = f"PAY-{code}-{n:0{width}d}"
             when = key if isinstance(key, dt.datetime) else later(invs[0][0], 30)
             out.objects.append((pid, "payment", {"unit": unit}, [(inv, "pays") for _, inv in invs]))
             ev(when, "Pay", unit, "treasury", [(pid, "payment")] + [(inv, "invoice") for _, inv in invs])
