@@ -38,6 +38,7 @@ DAYS = '#,##0.0" d"'
 RATIO = "0.000"
 INT = "#,##0"
 MONTHS = '0.0" mo"'
+SCI = "0.0E+00"
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -53,7 +54,9 @@ def _fmt(column: str) -> str | None:
         return MONTHS
     if c in ("share", "stability", "unfinished_share", "top10_variant_coverage") or c.endswith("_share"):
         return PCT
-    if c.startswith("fitness") or c in ("readiness", "p_value", "q_value") or c.startswith("mean_divergence"):
+    if c in ("p_value", "q_value"):
+        return SCI
+    if c.startswith("fitness") or c == "readiness" or c.startswith("mean_divergence"):
         return RATIO
     if c in ("cases", "events", "units", "variants", "activities", "occurrences", "staff", "change_items",
              "families", "wave", "cases_per_year", "shared_events"):
