@@ -104,6 +104,9 @@ class ReadOptions:
     end_activities: tuple[str, ...] = _opt((), "an end activity of every process; repeatable (default: activities "
                                            "ending at least 5%% of a process's cases)", flag="--end-activity",
                                            metavar="NAME", action="append")
+    object_type: str | None = _opt(None, "OCEL 2.0 input (.jsonocel, .xmlocel, .sqlite): the object type that plays "
+                                   "the case; each event belongs to every object of that type it relates to "
+                                   "(default: the file's only object type)", flag="--object-type", metavar="TYPE")
 
     def __post_init__(self) -> None:
         from .io.clean import check_read_options
@@ -119,6 +122,7 @@ class ReadOptions:
             "lifecycle": self.lifecycle,
             "complete_only": self.complete_only,
             "end_activities": sorted(set(self.end_activities)),
+            "object_type": self.object_type,
         }
 
 

@@ -261,6 +261,15 @@ class AnalysisResult:
                     )
         return pd.DataFrame(rows, columns=["process", "family", "unit", "medoid", "stability"])
 
+    def ocel_inputs(self) -> list[dict[str, Any]]:
+        """OCEL 2.0 inputs and how each was flattened: path, object type used, objects, events, shared events, ...
+
+        ``shared_events`` are events related to more than one object of the
+        type (each such object's case holds them); ``unrelated_events`` are
+        related to none and left out (:mod:`divergence.io.ocel`).
+        """
+        return [{"path": s.get("path"), **s["ocel"]} for s in self.sources if s.get("ocel")]
+
     def warnings_table(self) -> pd.DataFrame:
         """One row per warning: code, file, count, message."""
         return pd.DataFrame(

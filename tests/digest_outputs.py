@@ -4,7 +4,7 @@ Usage: ``python tests/digest_outputs.py OUT_DIR > digests.txt``; run it on the
 outputs of ``make demo`` before and after a change and ``diff`` the two
 files. ``summary.json`` is digested as written with ``generated_at`` blanked,
 the only field that differs between
-two identical runs; every CSV and SVG as written.
+two identical runs; every CSV, SVG, BPMN and the workbook as written.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def digest(path: Path) -> str:
 def main(out: str) -> None:
     root = Path(out)
     for path in sorted(root.rglob("*")):
-        if path.suffix in {".json", ".csv", ".svg"} and path.is_file():
+        if path.suffix in {".json", ".csv", ".svg", ".xlsx", ".bpmn"} and path.is_file():
             print(f"{digest(path)}  {path.relative_to(root)}")
 
 

@@ -148,7 +148,7 @@ def test_output_folder_keeps_user_files_and_replaces_previous_run(tmp_path):
         proc = run_cli("analyse", str(SAMPLE_LOGS / "finance"), "--out", str(out), "--quiet", "--bootstrap", "0", "--no-graphs")
         assert proc.returncode == 0, proc.stderr
     assert (out / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["finance", "notes.txt", "report.html", "summary.json"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["divergence.xlsx", "finance", "notes.txt", "report.html", "summary.json"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 

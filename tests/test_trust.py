@@ -39,6 +39,11 @@ def test_pseudonymised_outputs_hold_no_resource_or_case_id(tmp_path):
         assert not leaked, f"{f}: {sorted(leaked)[:5]}"
         assert "test-key-never-written" not in text
         assert "@moj_" not in text and "@dwp" not in text  # resource names look like role_07@unit
+    import zipfile
+
+    with zipfile.ZipFile(out / "divergence.xlsx") as book:  # the workbook's sheets and shared strings
+        text = " ".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
+    assert not secrets & set(TOKEN.findall(text)) and "@dwp" not in text
 
 
 def test_pseudonyms_are_keyed_and_stable():
@@ -82,7 +87,7 @@ def test_two_runs_write_byte_identical_outputs(tmp_path):
     assert a.keys() == b.keys()
     compared = 0
     for rel, pa in a.items():
-        if pa.suffix not in {".json", ".csv", ".svg"}:
+        if pa.suffix not in {".json", ".csv", ".svg", ".xlsx", ".bpmn"}:
             continue
         da, db = pa.read_bytes(), b[rel].read_bytes()
         if rel.name == "summary.json":

@@ -191,7 +191,11 @@ def input_files(source) -> list:
             expanded.extend(hits)
         else:
             expanded.append(item)
-    return _find_sources(expanded)
+    found = _find_sources(expanded)
+    ocel = [f for f in found if f.fmt.startswith("ocel-")]
+    if ocel:
+        raise InputError(f"{ocel[0].path}: OCEL 2.0 input is read by the pandas engine only (--engine pandas)")
+    return found
 
 
 # --- helpers ------------------------------------------------------------------

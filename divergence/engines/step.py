@@ -80,6 +80,8 @@ def resolve_inputs(inputs, engine: EngineOptions, read: ReadOptions) -> tuple[li
     if name != "pandas" and (read.lifecycle != "auto" or read.complete_only):
         what = "--complete-only" if read.complete_only else f"--lifecycle {read.lifecycle}"
         raise OptionError(f"{what} needs the pandas engine (not {name})")
+    if name != "pandas" and read.object_type is not None:
+        raise OptionError(f"--object-type (OCEL 2.0 input) needs the pandas engine (not {name})")
     if name == "spark" and read.unit_rule != "first":
         raise OptionError(f"--unit-rule {read.unit_rule} needs the pandas, duckdb or postgres engine")
     if name == "pandas":
@@ -123,7 +125,8 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
     from ..io import read_logs
 
     progress("reading logs", 0, 1)
-    events = read_logs(inputs, columns=columns, unit_rule=read.unit_rule, lifecycle=read.lifecycle)
+    events = read_logs(inputs, columns=columns, unit_rule=read.unit_rule, lifecycle=read.lifecycle,
+                       object_type=read.object_type)
     progress("reading logs", 1, 1)
     sources = list(events.attrs.get("sources", []))
     unfinished = None

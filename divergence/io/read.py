@@ -54,9 +54,10 @@ def read_logs(
     max_bytes: int | None = None,
     unit_rule: str = "first",
     lifecycle: str = "auto",
+    object_type: str | None = None,
     **column_keys: str | None,
 ) -> pd.DataFrame:
-    """Read event logs (XES, CSV, Parquet; files or folders) into canonical events.
+    """Read event logs (XES, CSV, Parquet, OCEL 2.0; files or folders) into canonical events.
 
     Parameters
     ----------
@@ -64,7 +65,8 @@ def read_logs(
         Log files and folders. Folders are walked recursively in sorted
         order; hidden files and files that are not logs (``.md``, ``.bpmn``,
         ...) are skipped there. Logs: ``.xes``, ``.xes.gz``, ``.csv``,
-        ``.csv.gz``, ``.parquet``, ``.pq``.
+        ``.csv.gz``, ``.parquet``, ``.pq``, and OCEL 2.0 ``.jsonocel``,
+        ``.xmlocel``, ``.sqlite``.
     columns : Columns, optional
         Column (or XES attribute; ``case:<key>`` for trace attributes) of each
         role; default: detected from pm4py and common names.
@@ -83,6 +85,11 @@ def read_logs(
     lifecycle : {"auto", "as-activity", "ignore"}, default "auto"
         What is done with a lifecycle column; see
         :func:`divergence.io.clean.canonical_events`.
+    object_type : str, optional
+        The OCEL 2.0 object type that plays the case (may be left out for a
+        file with one object type); see :mod:`divergence.io.ocel` for the
+        flattening rule. The source record of an OCEL file holds ``ocel``:
+        the object type used, the events shared by several objects, ...
 
     Returns
     -------
@@ -126,7 +133,7 @@ def read_logs(
     check_read_options(unit_rule=unit_rule, lifecycle=lifecycle)
     sources = _find_sources(paths)
     fallback_process = loose_process(sources)
-    options = {"unit_rule": unit_rule, "lifecycle": lifecycle}
+    options = {"unit_rule": unit_rule, "lifecycle": lifecycle, "object_type": object_type}
     jobs = [(source, keys, limit, source.process or fallback_process, options) for source in sources]
     results = _read_parallel(jobs) if _parallel_worth_it(sources) else None
     if results is None:
@@ -163,14 +170,15 @@ def _find_sources(paths: PathArg | Sequence[PathArg]) -> list[_Source]:
             found = _walk(item)
             if not found:
                 raise InputError(
-                    f"{item}: folder holds no event logs (.xes, .xes.gz, .csv, .csv.gz, .parquet, .pq)"
+                    f"{item}: folder holds no event logs (.xes, .xes.gz, .csv, .csv.gz, .parquet, .pq, .jsonocel, .xmlocel, .sqlite)"
                 )
             sources.extend(found)
         elif item.exists():
             fmt = log_format(item)
             if fmt is None:
                 raise InputError(
-                    f"{item}: unknown file type; expected .xes, .xes.gz, .csv, .csv.gz, .parquet or .pq"
+                    f"{item}: unknown file type; expected .xes, .xes.gz, .csv, .csv.gz, .parquet, .pq, "
+                    ".jsonocel, .xmlocel or .sqlite (OCEL 2.0)"
                 )
             sources.append(_Source(item, fmt, None))
         elif item.is_symlink():
@@ -205,7 +213,17 @@ def _walk(root: Path) -> list[_Source]:
     return sorted(found, key=lambda source: source.path.relative_to(root).parts)
 
 
-def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.DataFrame:
+def _read_raw(source: _Source, keys: dict[str, str | None], limit: int, object_type: str | None = None):
+    """The raw frame of one file, and the OCEL flattening record (None for other formats)."""
+    if source.fmt.startswith("ocel-"):
+        from divergence.io.ocel import read_ocel
+
+        wanted = {v for v in keys.values() if v is not None}
+        return read_ocel(source.path, source.fmt, object_type=object_type, wanted=wanted, max_bytes=limit)
+    return _read_flat(source, keys, limit), None
+
+
+def _read_flat(source: _Source, keys: dict[str, str | None], limit: int) -> pd.DataFrame:
     if source.fmt == "csv":
         return read_csv(source.path, max_bytes=limit)
     if source.fmt == "parquet":
@@ -216,13 +234,14 @@ def _read_raw(source: _Source, keys: dict[str, str | None], limit: int) -> pd.Da
 
 def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process: str, options=None):
     """Read, check and canonicalise one file: (events, source record)."""
-    raw = _read_raw(source, keys, limit)
+    options = dict(options or {})
+    raw, ocel = _read_raw(source, keys, limit, options.pop("object_type", None))
     if len(raw) == 0:
         what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
         raise EmptyLogError(f"{source.path}: no events ({what})")
     roles = detect_columns([c for c in raw.columns if c != "_row"], keys, source.path)
     events = canonical_events(
-        raw, roles, source.path, unit=strip_log_suffix(source.path), process=process, **(options or {})
+        raw, roles, source.path, unit=strip_log_suffix(source.path), process=process, **options
     )
     record = {
         "path": str(source.path),
@@ -230,6 +249,8 @@ def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process:
         "format": source.fmt,
         "events": len(events),
     }
+    if ocel is not None:
+        record["ocel"] = {**ocel, "process": process}
     return events, record
 
 

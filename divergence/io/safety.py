@@ -44,6 +44,9 @@ LOG_SUFFIXES = (
     (".xes", "xes"),
     (".csv", "csv"),
     (".pq", "parquet"),
+    (".jsonocel", "ocel-json"),
+    (".xmlocel", "ocel-xml"),
+    (".sqlite", "ocel-sqlite"),
 )
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -78,7 +81,7 @@ def default_max_bytes() -> int:
 
 
 def log_format(path: Path) -> str | None:
-    """Return ``"xes"``, ``"csv"`` or ``"parquet"`` from the file name, or None."""
+    """Return ``"xes"``, ``"csv"``, ``"parquet"`` or ``"ocel-json|xml|sqlite"`` from the file name, or None."""
     name = path.name.lower()
     for suffix, fmt in LOG_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):

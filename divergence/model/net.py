@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Model", "MODEL_SUFFIXES", "MAX_MODEL_BYTES"]
+__all__ = ["Model", "MODEL_SUFFIXES", "MAX_MODEL_BYTES", "refuse_entities", "one_line"]
 
 
 #: Model file endings :func:`read_model` accepts, with what they hold.
@@ -50,3 +50,18 @@ class Model:
     activities: frozenset
     source: str
     tree: Any = field(default=None, repr=False)
+
+
+def refuse_entities(p) -> None:
+    """Refuse XML with a DOCTYPE declaring entities (billion laughs, XXE)."""
+    from ..errors import ModelError
+
+    low = p.read_bytes().lower()
+    if b"<!doctype" in low and b"<!entity" in low:
+        raise ModelError(f"{p}: XML entity declarations are not allowed in model files")
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, at most 200 characters."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]

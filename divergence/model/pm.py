@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .dfgfilter import dfg_counts, filter_dfg, project_frequent
-from .net import MAX_MODEL_BYTES, MODEL_SUFFIXES, Model
+from .net import MAX_MODEL_BYTES, MODEL_SUFFIXES, Model, one_line as _one_line, refuse_entities as _refuse_entities
 
 __all__ = [
     "Model",
@@ -34,6 +34,7 @@ __all__ = [
     "discover_model",
     "discover_model_from_variants",
     "replay_fitness",
+    "bpmn_graph",
     "DFG_MIN_CASE_SHARE",
 ]
 
@@ -395,6 +396,30 @@ def replay_fitness(variants: Sequence[tuple[str, ...]], model: Model) -> np.ndar
     return np.array([cache[k] for k in keys], dtype=float)
 
 
+def bpmn_graph(model: Model) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+    """``model`` as a BPMN 2.0 process graph (pm4py's conversion, from its tree when it has one).
+
+    Returns ``(nodes, flows)``: nodes ``(key, kind, name)`` with ``kind`` a
+    BPMN element (``startEvent``, ``endEvent``, ``task``, ``exclusiveGateway``,
+    ``parallelGateway``, ``inclusiveGateway``), flows ``(source key, target key)``;
+    keys are arbitrary (the writer orders them). Raises :class:`ModelError`.
+    """
+    pm4py = _pm4py()
+    try:
+        with _quiet():
+            args = (model.tree,) if model.tree is not None else (model.net, model.initial_marking, model.final_marking)
+            b = pm4py.convert_to_bpmn(*args)
+    except Exception as exc:
+        raise ModelError(f"{model.name}: cannot convert to BPMN: {_one_line(exc)}") from None
+    kinds = {"StartEvent": "startEvent", "NormalStartEvent": "startEvent", "EndEvent": "endEvent",
+             "NormalEndEvent": "endEvent", "Task": "task", "ExclusiveGateway": "exclusiveGateway",
+             "ParallelGateway": "parallelGateway", "InclusiveGateway": "inclusiveGateway"}
+    key = {n: k for k, n in enumerate(b.get_nodes())}
+    nodes = [(k, kinds.get(type(n).__name__, "task"), str(n.get_name() or "")) for n, k in key.items()]
+    flows = [(key[f.get_source()], key[f.get_target()]) for f in b.get_flows()]
+    return nodes, flows
+
+
 def _astar(trace, model: Model, timeout_s: float) -> tuple[tuple[str, str], ...] | None:
     """pm4py's state-equation A* alignment as ``(kind, activity)`` moves, or None when it fails."""
     _pm4py()
@@ -440,19 +465,6 @@ def _event_log(traces: Sequence[tuple[str, ...]]):
         t.attributes["concept:name"] = str(i)
         log.append(t)
     return log
-
-
-def _refuse_entities(p: Path) -> None:
-    """Refuse XML with a DOCTYPE declaring entities (billion laughs, XXE)."""
-    head = p.read_bytes()
-    low = head.lower()
-    if b"<!doctype" in low and b"<!entity" in low:
-        raise ModelError(f"{p}: XML entity declarations are not allowed in model files")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Outputs: ``report.html``, ``summary.json``, CSV tables and graphs, written atomically."""
+"""Outputs: ``report.html``, ``summary.json``, ``divergence.xlsx``, CSV tables, BPMN models and graphs, written atomically."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def write_outputs(
     except OSError as exc:
         raise DivergenceError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     try:
-        entries = ["report.html", "summary.json"]
+        entries = ["report.html", "summary.json", "divergence.xlsx"]
         graph_paths: dict[str, dict[str, Path]] = {}
         table_links: dict[str, dict[str, str]] = {}
         folders: dict[str, str] = {}
@@ -82,13 +82,23 @@ def write_outputs(
                 graph_paths[p][key] = svg_of(value)
             progress(label, done, len(jobs))
         progress("writing report", 0, 1)
+        from .bpmn import write_models
+
+        model_links = {}  # the target's and every unit's model as laid-out BPMN
+        for p, pr in result.processes.items():
+            written = write_models(pr, tmp / folders[p] / "models")
+            model_links[p] = {k: f"{folders[p]}/models/{v.name}" for k, v in written.items()}
         summary = build_summary(result, generated_at=stamp)
-        summary["outputs"] = {p: {"folder": folders[p], "tables": table_links[p]} for p in result.processes}
+        summary["outputs"] = {p: {"folder": folders[p], "tables": table_links[p], "models": model_links[p]}
+                              for p in result.processes}
         (tmp / "summary.json").write_text(dumps(summary), encoding="utf-8")
         (tmp / "report.html").write_text(
             render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp),
             encoding="utf-8",
         )
+        from .workbook import write_workbook
+
+        write_workbook(result, tmp / "divergence.xlsx", min_cases=min_cases)
         (tmp / MANIFEST).write_text(json.dumps({"entries": entries}, indent=1) + "\n", encoding="utf-8")
         progress("writing report", 1, 1)
         _move_into_place(tmp, out, entries)

@@ -179,6 +179,7 @@ def _executive(result: AnalysisResult) -> str:
             + " → ".join(f"wave {w}: {', '.join(e(u) for u in us)}" for w, us in sorted(waves.items()))
             + "</p></div>"
         )
+    out.extend(_ocel_note(o) for o in result.ocel_inputs())
     if result.warnings:
         out.append('<details class="card"><summary class="warn">Input warnings (' + str(len(result.warnings)) + ")</summary><ul>")
         out.extend(
@@ -188,6 +189,15 @@ def _executive(result: AnalysisResult) -> str:
         out.append("</ul></details>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _ocel_note(o: dict) -> str:
+    """How an OCEL 2.0 input was flattened (divergence.io.ocel)."""
+    t = e(o["object_type"])
+    return (f'<p class="card"><b>Object-centric input</b> {e(Path(o["path"]).name)}: object type <b>{t}</b> plays the '
+            f'case ({o["objects"]:,} objects; other types: {e(", ".join(k for k in o["object_types"] if k != o["object_type"]) or "none")}). '
+            f'Each event belongs to every {t} it relates to: {o["shared_events"]:,} of {o["events_used"]:,} events are '
+            f'shared by several objects and counted in each; {o["unrelated_events"]:,} events relate to no {t} and are left out.</p>')
 
 
 def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[str, str], min_cases: int) -> str:

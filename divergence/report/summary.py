@@ -25,7 +25,7 @@ def build_summary(result: AnalysisResult, *, generated_at: str | None = None) ->
         GENERATED_AT_KEY: generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "options": result.options,
         "inputs": [
-            {k: s[k] for k in ("path", "sha256", "format", "events") if k in s} for s in result.sources
+            {k: s[k] for k in ("path", "sha256", "format", "events", "ocel") if k in s} for s in result.sources
         ],
         "warnings": [_warning(w) for w in result.warnings],
         "processes": {p: _process(pr, result) for p, pr in result.processes.items()},
