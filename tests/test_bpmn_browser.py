@@ -2,7 +2,7 @@
 
 Needs ``bpmn-viewer.production.min.js`` of bpmn-js 17: the path in
 ``DIVERGENCE_BPMN_JS``, or ``tests/.cache/bpmn-viewer.production.min.js``
-(``npm pack bpmn-js@17 && tar xzf bpmn-js-*.tgz package/dist/bpmn-viewer.production.min.js``);
+(``python3 .ci/fetch-bpmn-js`` fetches it from the npm registry; ``.ci/run`` does);
 skipped otherwise.
 """
 
