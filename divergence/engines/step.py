@@ -91,7 +91,17 @@ def resolve_inputs(inputs, engine: EngineOptions, read: ReadOptions) -> tuple[li
 
 def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], columns: Columns, read: ReadOptions,
               *, pseudonymise: bool, key: Any, progress: ProgressFn) -> ReadOutcome:
-    """Read (pandas) or aggregate (other engines), pseudonymising before anything else sees the data."""
+    """Read (pandas) or aggregate (other engines), pseudonymising before anything else sees the data.
+
+    Portable profiles (``*.profile.json``, :mod:`divergence.portable`) among the inputs are loaded as
+    ready-made profiles; the other inputs are read and profiled, and both are merged.
+    """
+    from ..portable import split_profile_inputs
+
+    inputs, profile_parts = split_profile_inputs(inputs)
+    if profile_parts:
+        return _with_profiles(inputs, profile_parts, engine, specific, columns, read, pseudonymise=pseudonymise,
+                              key=key, progress=progress)
     t0 = time.perf_counter()
     if engine == "pandas":
         events, sources, unfinished = _read_pandas(inputs, columns, read, progress)
@@ -116,6 +126,25 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
     progress(f"profiling ({engine})", 1, 1)
     # with an engine, the step is the whole of read, clean, aggregate and assemble
     return ReadOutcome(None, profiles, list(agg.extra.get("sources", [])), None, time.perf_counter() - t0, t_aggregate)
+
+
+def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymise, key, progress) -> ReadOutcome:
+    """Ready-made portable profiles merged with the profiles of the other inputs (if any)."""
+    from ..portable import merge_profiles
+    from ..profile import profile_units
+
+    t0 = time.perf_counter()
+    sources = [s for s, _ in parts]
+    named = [(s["path"], p) for s, p in parts]
+    agg_seconds = None
+    if inputs:
+        got = read_step(inputs, engine, specific, columns, read, pseudonymise=pseudonymise, key=key, progress=progress)
+        raw = got.profiles if got.profiles is not None else profile_units(got.events)
+        named.insert(0, ("the logs read", raw))
+        sources = list(got.sources) + sources
+        agg_seconds = got.aggregate_seconds
+    profiles = merge_profiles(named)
+    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds)
 
 
 def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress: ProgressFn):
