@@ -288,3 +288,25 @@ def split_profile_inputs(inputs) -> tuple[list, list[tuple[dict, dict[str, dict[
                   "events": sum(p.events for us in profiles.values() for p in us.values())}
         parts.append((record, profiles))
     return rest, parts
+
+
+def read_profiles(inputs, *, columns=None, read=None, engine=None) -> tuple[dict[str, dict[str, UnitProfile]], list]:
+    """Read and profile ``inputs`` with any engine: ``({process: {unit: profile}}, sources)``."""
+    from .engines.step import read_step, resolve_inputs
+    from .options import Columns, EngineOptions, ReadOptions
+    from .profile import profile_units
+    from .progress import no_progress
+
+    columns, read, engine = columns or Columns(), read or ReadOptions(), engine or EngineOptions()
+    inputs, name, specific = resolve_inputs(list(inputs), engine, read)
+    got = read_step(inputs, name, specific, columns, read, pseudonymise=False, key=None, progress=no_progress)
+    return (got.profiles if got.profiles is not None else profile_units(got.events)), got.sources
+
+
+def profile_command(inputs, out, *, min_cases: int = DEFAULT_MIN_CASES, **options) -> list[str]:
+    """``divergence profile``: read, profile, fold and write; the lines to print."""
+    profiles, _ = read_profiles(inputs, **options)
+    path = write_profiles(profiles, out, min_cases=min_cases)
+    n = sum(len(us) for us in profiles.values())
+    return [f"wrote {path} ({path.stat().st_size:,} bytes): {n} unit(s) of {len(profiles)} process(es), "
+            f"variants seen in fewer than {min_cases} cases folded; no case ids, no staff names"]
