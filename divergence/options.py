@@ -104,6 +104,10 @@ class ReadOptions:
     end_activities: tuple[str, ...] = _opt((), "an end activity of every process; repeatable (default: activities "
                                            "ending at least 5%% of a process's cases)", flag="--end-activity",
                                            metavar="NAME", action="append")
+    mapping: str | None = _opt(None, "activity mapping CSV (process, unit, activity, canonical; e.g. from "
+                               "'divergence match'): each unit's activities renamed to their canonical names as the "
+                               "logs are read; names it does not map are kept (default: none)", flag="--mapping",
+                               metavar="FILE.csv")
 
     def __post_init__(self) -> None:
         from .io.clean import check_read_options
@@ -111,6 +115,8 @@ class ReadOptions:
         check_read_options(unit_rule=self.unit_rule, lifecycle=self.lifecycle)
         ends = self.end_activities
         object.__setattr__(self, "end_activities", (ends,) if isinstance(ends, str) else tuple(ends or ()))
+        if self.mapping is not None:
+            object.__setattr__(self, "mapping", str(self.mapping))
 
     def record(self) -> dict[str, Any]:
         """As recorded in ``summary.json``."""
@@ -119,6 +125,7 @@ class ReadOptions:
             "lifecycle": self.lifecycle,
             "complete_only": self.complete_only,
             "end_activities": sorted(set(self.end_activities)),
+            **({"mapping": self.mapping} if self.mapping else {}),
         }
 
 

@@ -38,6 +38,8 @@ class ReadOutcome:
     unfinished: dict | None
     seconds: float
     aggregate_seconds: float | None
+    #: The activity mapping applied (``--mapping``), as recorded in summary.json.
+    mapping: dict | None = None
 
 
 def default_inputs() -> Path:
@@ -77,8 +79,9 @@ def resolve_inputs(inputs, engine: EngineOptions, read: ReadOptions) -> tuple[li
     specific = engine.specific()
     if engine.engine == "auto":  # options for engines auto did not pick are ignored, not refused
         specific = {k: (v if k in _ACCEPTS.get(name, ()) else None) for k, v in specific.items()}
-    if name != "pandas" and (read.lifecycle != "auto" or read.complete_only):
-        what = "--complete-only" if read.complete_only else f"--lifecycle {read.lifecycle}"
+    if name != "pandas" and (read.lifecycle != "auto" or read.complete_only or read.mapping):
+        what = ("--complete-only" if read.complete_only else "--mapping" if read.mapping
+                else f"--lifecycle {read.lifecycle}")
         raise OptionError(f"{what} needs the pandas engine (not {name})")
     if name == "spark" and read.unit_rule != "first":
         raise OptionError(f"--unit-rule {read.unit_rule} needs the pandas, duckdb or postgres engine")
@@ -104,12 +107,12 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
                               key=key, progress=progress)
     t0 = time.perf_counter()
     if engine == "pandas":
-        events, sources, unfinished = _read_pandas(inputs, columns, read, progress)
+        events, sources, unfinished, applied = _read_pandas(inputs, columns, read, progress)
         if pseudonymise:
             from ..privacy import pseudonymise_events
 
             events = pseudonymise_events(events, key)
-        return ReadOutcome(events, None, sources, unfinished, time.perf_counter() - t0, None)
+        return ReadOutcome(events, None, sources, unfinished, time.perf_counter() - t0, None, applied)
     from ..profile import assemble_profiles
     from . import aggregate
 
@@ -144,17 +147,24 @@ def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymi
         sources = list(got.sources) + sources
         agg_seconds = got.aggregate_seconds
     profiles = merge_profiles(named)
-    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds)
+    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds,
+                       got.mapping if inputs else None)
 
 
 def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress: ProgressFn):
-    """The canonical event frame (likely unfinished cases dropped with ``complete_only``), its sources, the unfinished table."""
+    """The canonical event frame (activities mapped with ``mapping``, likely unfinished cases dropped with
+    ``complete_only``), its sources, the unfinished table and the mapping record."""
     from ..io import read_logs
 
     progress("reading logs", 0, 1)
     events = read_logs(inputs, columns=columns, unit_rule=read.unit_rule, lifecycle=read.lifecycle)
     progress("reading logs", 1, 1)
     sources = list(events.attrs.get("sources", []))
+    applied = None
+    if read.mapping:
+        from ..match import apply_mapping
+
+        events, applied = apply_mapping(events, read.mapping)
     unfinished = None
     if read.complete_only:
         from ..unfinished import unfinished_from_events
@@ -172,7 +182,7 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
             events = events[~drop].reset_index(drop=True)
         if len(events) == 0:
             raise EmptyLogError("no events left: every case is likely unfinished (--complete-only)")
-    return events, sources, unfinished
+    return events, sources, unfinished, applied
 
 
 def safe_input(item: str | Path) -> str:

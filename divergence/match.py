@@ -1,0 +1,340 @@
+"""Activity alignment across units: propose one canonical name per activity of every unit.
+
+Units name the same step differently ("Check budget", "Budget check",
+"CHK BDGT", "check_budget"). :func:`propose_mapping` proposes, per process:
+
+1. the *shared vocabulary*: names used by at least half of the units (at
+   least two); with no such name, the names of the unit with the most
+   activities;
+2. for every other activity of a unit, the shared name it most likely is,
+   by a score from 0 to 1 mixing
+   - *lexical* similarity (0.6): names normalised (case, punctuation,
+     ``snake_case``/``camelCase``, stop words), abbreviations recognised
+     (a token that is a prefix of a word, or its consonant skeleton, e.g.
+     ``bdgt`` for ``budget``), word order ignored; the best of rapidfuzz's
+     ``token_set_ratio`` and a token-by-token alignment;
+   - *behavioural* similarity (0.4): mean position in the unit's cases (0 =
+     first, 1 = last), share of cases that do it, occurrences per case that
+     does it, and directly-follows neighbours (compared through the lexical
+     first pass);
+3. one activity of a unit takes one shared name, and a shared name the unit
+   already uses is not taken twice (an optimal assignment per unit, scipy's
+   ``linear_sum_assignment``); a proposal below ``min_score`` is not made and
+   the name is kept (status ``unmapped``).
+
+The result is a table (``mapping.csv``): process, unit, activity, canonical,
+status (``same``, ``mapped``, ``unmapped``), score, lexical, behavioural,
+evidence and the best three candidates. Deterministic: no randomness, ties
+broken by name. :func:`apply_mapping` applies such a table to an event frame
+at ingest (``--mapping``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .profile import UnitProfile
+from .schema import ACTIVITY, PROCESS, UNIT
+
+__all__ = ["propose_mapping", "lexical_similarity", "tokens", "read_mapping", "apply_mapping", "match_command",
+           "COLUMNS", "DEFAULT_MIN_SCORE"]
+
+DEFAULT_MIN_SCORE = 0.6
+LEXICAL_WEIGHT = 0.6
+#: A proposal needs at least this lexical similarity too (behaviour alone never renames).
+MIN_LEXICAL = 0.4
+COLUMNS = ["process", "unit", "activity", "canonical", "status", "score", "lexical", "behavioural", "evidence",
+           "candidates"]
+_STOP = {"a", "an", "the", "of", "to", "for", "with", "and", "by", "in", "on", "at", "from"}
+#: Common abbreviations of process vocabulary (extends the prefix and skeleton rules).
+_ABBREV = {"req": "request", "reqs": "requests", "chk": "check", "chq": "cheque", "appr": "approve",
+           "approv": "approve", "inv": "invoice", "po": "purchase order", "mgr": "manager", "mgmt": "management",
+           "dept": "department", "hr": "hr", "it": "it", "acct": "account", "amt": "amount", "pymt": "payment",
+           "pmt": "payment", "emp": "employment", "empl": "employment", "doc": "document", "docs": "documents",
+           "info": "information", "reg": "register", "recv": "receive", "rcv": "receive", "rec": "receive",
+           "cfm": "confirm", "conf": "confirm", "sched": "schedule", "admin": "administration"}
+
+
+# ----------------------------------------------------------------------------- lexical
+
+
+def tokens(name: str) -> list[str]:
+    """Normalised tokens of an activity name: lower case, split on punctuation and case changes, no stop words."""
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    words = [w for w in re.split(r"[^0-9a-zA-Z]+", text.lower()) if w]
+    out = []
+    for w in words:
+        w = _ABBREV.get(w, w)
+        out.extend(x for x in w.split() if x not in _STOP)
+    return out or words
+
+
+def _skeleton(word: str) -> str:
+    return word[0] + re.sub(r"[aeiou]", "", word[1:]) if word else word
+
+
+def _token_sim(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 2 and long_.startswith(short):
+        return 0.9
+    if len(short) >= 3 and short[0] == long_[0] and _subsequence(short, long_):
+        return 0.85 if short == _skeleton(long_)[: len(short)] or len(short) >= 4 else 0.8
+    from rapidfuzz.distance import Levenshtein
+
+    r = Levenshtein.normalized_similarity(a, b)
+    return r if r >= 0.8 else 0.0
+
+
+def _subsequence(short: str, long_: str) -> bool:
+    it = iter(long_)
+    return all(ch in it for ch in short)
+
+
+def lexical_similarity(a: str, b: str) -> float:
+    """0..1: how alike two activity names are (word order, case, abbreviations ignored)."""
+    from rapidfuzz import fuzz
+
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return 0.0
+    set_ratio = fuzz.token_set_ratio(" ".join(ta), " ".join(tb)) / 100.0
+    # token alignment: each token's best partner, averaged over the longer name
+    best_a = [max(_token_sim(x, y) for y in tb) for x in ta]
+    best_b = [max(_token_sim(x, y) for x in ta) for y in tb]
+    aligned = (sum(best_a) + sum(best_b)) / (len(ta) + len(tb))
+    # token_set_ratio is 1 whenever one name's tokens are a subset of the other's: damp it by coverage
+    cover = min(len(ta), len(tb)) / max(len(ta), len(tb))
+    return float(max(aligned, set_ratio * (0.5 + 0.5 * cover)))
+
+
+# ----------------------------------------------------------------------------- behavioural
+
+
+def _features(p: UnitProfile) -> dict[str, dict]:
+    """Per activity: mean relative position, share of cases, occurrences per case, predecessors, successors."""
+    pos_sum: dict[str, float] = defaultdict(float)
+    pos_n: dict[str, float] = defaultdict(float)
+    for v, c in zip(p.variants["variant"], p.variants["cases"]):
+        n = len(v)
+        for i, a in enumerate(v):
+            pos_sum[a] += c * (i / (n - 1) if n > 1 else 0.5)
+            pos_n[a] += c
+    out = {}
+    pred: dict[str, Counter] = defaultdict(Counter)
+    succ: dict[str, Counter] = defaultdict(Counter)
+    for s, t, c in zip(p.edges["source"], p.edges["target"], p.edges["cases"]):
+        succ[s][t] += int(c)
+        pred[t][s] += int(c)
+    for a, ev, cs in zip(p.activities["activity"], p.activities["events"], p.activities["cases"]):
+        out[a] = {
+            "position": pos_sum[a] / pos_n[a] if pos_n[a] else 0.5,
+            "coverage": cs / max(p.cases, 1),
+            "per_case": ev / max(cs, 1),
+            "pred": _strong(pred[a]),
+            "succ": _strong(succ[a]),
+        }
+    return out
+
+
+def _strong(c: Counter) -> set[str]:
+    """The neighbours carrying at least 10% of the flow."""
+    total = sum(c.values())
+    return {k for k, v in c.items() if total and v / total >= 0.1}
+
+
+def _behaviour_sim(f: dict, g: dict, rename: dict[str, str]) -> tuple[float, str]:
+    pos = 1 - min(abs(f["position"] - g["position"]) * 2, 1.0)
+    cov = 1 - min(abs(f["coverage"] - g["coverage"]), 1.0)
+    per = min(f["per_case"], g["per_case"]) / max(f["per_case"], g["per_case"])
+    fp, fs = {rename.get(x, x) for x in f["pred"]}, {rename.get(x, x) for x in f["succ"]}
+    nb = (_jaccard(fp, g["pred"]) + _jaccard(fs, g["succ"])) / 2
+    score = 0.3 * pos + 0.2 * cov + 0.1 * per + 0.4 * nb
+    return score, f"position {f['position']:.2f} vs {g['position']:.2f}, cases {f['coverage']:.0%} vs " \
+                  f"{g['coverage']:.0%}, neighbours {nb:.2f}"
+
+
+def _jaccard(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _merge_features(feats: list[dict]) -> dict:
+    return {
+        "position": float(np.mean([f["position"] for f in feats])),
+        "coverage": float(np.mean([f["coverage"] for f in feats])),
+        "per_case": float(np.mean([f["per_case"] for f in feats])),
+        "pred": {x for f in feats for x in f["pred"] if sum(x in g["pred"] for g in feats) * 2 >= len(feats)},
+        "succ": {x for f in feats for x in f["succ"] if sum(x in g["succ"] for g in feats) * 2 >= len(feats)},
+    }
+
+
+# ----------------------------------------------------------------------------- proposal
+
+
+def propose_mapping(profiles: dict[str, dict[str, UnitProfile]], *, min_score: float = DEFAULT_MIN_SCORE) -> pd.DataFrame:
+    """The proposed mapping of every activity of every unit (columns :data:`COLUMNS`), sorted."""
+
+    rows = []
+    for process, units in sorted(profiles.items()):
+        names = {u: list(p.activities["activity"]) for u, p in sorted(units.items())}
+        feats = {u: _features(p) for u, p in sorted(units.items())}
+        support = Counter(a for acts in names.values() for a in set(acts))
+        need = max(2, (len(units) + 1) // 2)
+        shared = sorted(a for a, n in support.items() if n >= need)
+        if not shared:
+            biggest = sorted(names, key=lambda u: (-len(names[u]), u))[0]
+            shared = sorted(names[biggest])
+        while True:  # names left unmapped in two or more units join the shared vocabulary; map again
+            ref = {a: _merge_features([feats[u][a] for u in names if a in feats[u]]) for a in shared}
+            proc_rows = [r for u in names for r in _assign_unit(process, u, names[u], feats[u], shared, ref, min_score)]
+            left = Counter(r[2] for r in proc_rows if r[4] == "unmapped")
+            add = sorted(a for a, n in left.items() if n >= 2)
+            if not add:
+                break
+            shared = sorted(set(shared) | set(add))
+        rows.extend(proc_rows)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("score", "lexical", "behavioural"):
+        out[col] = out[col].astype(float).round(4)
+    return out.sort_values(["process", "unit", "activity"], kind="stable").reset_index(drop=True)
+
+
+def _assign_unit(process: str, u: str, acts: list[str], feats: dict, shared: list[str], ref: dict,
+                 min_score: float) -> list[tuple]:
+    """The rows of one unit: its activities matched to the shared names by an optimal assignment."""
+    from scipy.optimize import linear_sum_assignment
+
+    rows = []
+    own = [a for a in acts if a not in ref]
+    free = [c for c in shared if c not in set(acts)]
+    lex = np.array([[lexical_similarity(a, c) for c in free] for a in own]).reshape(len(own), len(free))
+    # neighbours are compared in shared names: the unit's own names through the lexical first pass
+    first = {a: free[int(np.argmax(lex[i]))] for i, a in enumerate(own) if free and lex[i].max() >= 0.5}
+    beh = np.zeros_like(lex)
+    why = [[""] * len(free) for _ in own]
+    for i, a in enumerate(own):
+        for j, c in enumerate(free):
+            beh[i, j], why[i][j] = _behaviour_sim(feats[a], ref[c], first)
+    score = LEXICAL_WEIGHT * lex + (1 - LEXICAL_WEIGHT) * beh
+    chosen: dict[int, int] = {}
+    if own and free:
+        r, c = linear_sum_assignment(-np.round(score, 12))
+        chosen = {int(i): int(j) for i, j in zip(r, c) if score[i, j] >= min_score and lex[i, j] >= MIN_LEXICAL}
+    for a in acts:
+        if a in ref:
+            rows.append((process, u, a, a, "same", 1.0, 1.0, 1.0, "name shared by units", ""))
+            continue
+        i = own.index(a)
+        order = sorted(range(len(free)), key=lambda j: (-score[i, j], free[j]))[:3]
+        cands = "|".join(f"{free[j]}={score[i, j]:.3f}" for j in order)
+        if i in chosen:
+            j = chosen[i]
+            ev = f"lexical {lex[i, j]:.2f} ({' '.join(tokens(a))} ~ {' '.join(tokens(free[j]))}); {why[i][j]}"
+            rows.append((process, u, a, free[j], "mapped", score[i, j], lex[i, j], beh[i, j], ev, cands))
+        else:
+            best = order[0] if order else None
+            sc = (score[i, best], lex[i, best], beh[i, best]) if best is not None else (0.0, 0.0, 0.0)
+            ev = (f"no shared name scores {min_score} or more (lexical {MIN_LEXICAL} or more); kept" if free
+                  else "no shared name left; kept")
+            rows.append((process, u, a, a, "unmapped", *sc, ev, cands))
+    return rows
+
+
+# ----------------------------------------------------------------------------- applying
+
+
+def read_mapping(path: str | Path) -> pd.DataFrame:
+    """A mapping CSV (columns process, unit, activity, canonical; others ignored), checked.
+
+    Raises
+    ------
+    InputError
+        Unreadable, a column missing, or one activity mapped twice (one line naming the file).
+    """
+    path = Path(path)
+    try:
+        m = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such mapping file") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the same fault for the user
+        raise InputError(f"{path}: not a readable mapping CSV ({type(exc).__name__})") from None
+    missing = [c for c in ("process", "unit", "activity", "canonical") if c not in m.columns]
+    if missing:
+        raise InputError(f"{path}: mapping without column(s) {', '.join(missing)}")
+    m = m.assign(status=m["status"] if "status" in m.columns else "")[["process", "unit", "activity", "canonical",
+                                                                        "status"]]
+    dup = m[m.duplicated(["process", "unit", "activity"], keep=False)]
+    if len(dup):
+        r = dup.iloc[0]
+        targets = sorted(set(dup[(dup["process"] == r["process"]) & (dup["unit"] == r["unit"])
+                                 & (dup["activity"] == r["activity"])]["canonical"]))
+        raise InputError(f"{path}: activity {r['activity']!r} of unit {r['unit']!r} (process {r['process']!r}) is "
+                         f"mapped twice ({' and '.join(repr(t) for t in targets)})")
+    return m.reset_index(drop=True)
+
+
+def apply_mapping(events: pd.DataFrame, path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """``events`` with each (process, unit, activity) of the mapping renamed to its canonical name.
+
+    Returns the renamed frame and the record kept in ``summary.json``
+    (file, SHA-256, the renamings applied, the names kept unmapped).
+
+    Raises
+    ------
+    InputError
+        The mapping names an activity (or unit) the logs do not have.
+    """
+    from .io.safety import file_sha256
+
+    m = read_mapping(path)
+    seen = events[[PROCESS, UNIT, ACTIVITY]].drop_duplicates()
+    known = set(map(tuple, seen.astype(str).to_numpy()))
+    for r in m.itertuples(index=False):
+        if (r.process, r.unit, r.activity) not in known:
+            raise InputError(f"{path}: the mapping names activity {r.activity!r} of unit {r.unit!r} (process "
+                             f"{r.process!r}), which the logs do not have")
+    rename = {(r.process, r.unit, r.activity): r.canonical for r in m.itertuples(index=False)
+              if r.canonical and r.canonical != r.activity}
+    out = events
+    if rename:
+        keys = list(zip(events[PROCESS].astype(str), events[UNIT].astype(str), events[ACTIVITY].astype(str)))
+        out = events.copy()
+        out[ACTIVITY] = [rename.get(k, k[2]) for k in keys]
+        out.attrs = dict(events.attrs)
+    # kept unmapped: not named, named without a canonical name, or proposed as "unmapped" by divergence match
+    kept_as_is = {(r.process, r.unit, r.activity) for r in m.itertuples(index=False)
+                  if r.canonical and r.status != "unmapped"}
+    unmapped = sorted(k for k in known if k not in rename and k not in kept_as_is)
+    record = {
+        "file": str(path),
+        "sha256": file_sha256(Path(path)),
+        "applied": [{"process": p, "unit": u, "activity": a, "canonical": c} for (p, u, a), c in sorted(rename.items())],
+        "unmapped": [{"process": p, "unit": u, "activity": a} for p, u, a in unmapped],
+    }
+    return out, record
+
+
+def match_command(inputs, out, *, min_score: float | None = None, **options) -> list[str]:
+    """``divergence match``: read, profile, propose and write the mapping CSV; the lines to print."""
+    from .portable import read_profiles
+
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise InputError(f"--min-score {min_score}: expected a number from 0 to 1")
+    profiles, _ = read_profiles(inputs, **options)
+    table = propose_mapping(profiles, min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, lineterminator="\n")
+    n = table["status"].value_counts()
+    return [f"wrote {out}: {len(table)} activities of {table['unit'].nunique()} unit(s); "
+            f"{int(n.get('same', 0))} already shared, {int(n.get('mapped', 0))} mapped, "
+            f"{int(n.get('unmapped', 0))} kept unmapped (check the 'mapped' rows, then analyse with --mapping {out})"]
