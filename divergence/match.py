@@ -25,8 +25,8 @@ Units name the same step differently ("Check budget", "Budget check",
 The result is a table (``mapping.csv``): process, unit, activity, canonical,
 status (``same``, ``mapped``, ``unmapped``), score, lexical, behavioural,
 evidence and the best three candidates. Deterministic: no randomness, ties
-broken by name. :func:`apply_mapping` applies such a table to an event frame
-at ingest (``--mapping``).
+broken by name. :mod:`divergence.mapping` applies such a table at ingest
+(``--mapping``).
 """
 
 from __future__ import annotations
@@ -40,10 +40,8 @@ import pandas as pd
 
 from .errors import InputError
 from .profile import UnitProfile
-from .schema import ACTIVITY, PROCESS, UNIT
 
-__all__ = ["propose_mapping", "lexical_similarity", "tokens", "read_mapping", "apply_mapping", "match_command",
-           "COLUMNS", "DEFAULT_MIN_SCORE"]
+__all__ = ["propose_mapping", "lexical_similarity", "tokens", "match_command", "COLUMNS", "DEFAULT_MIN_SCORE"]
 
 DEFAULT_MIN_SCORE = 0.6
 LEXICAL_WEIGHT = 0.6
@@ -247,80 +245,6 @@ def _assign_unit(process: str, u: str, acts: list[str], feats: dict, shared: lis
                   else "no shared name left; kept")
             rows.append((process, u, a, a, "unmapped", *sc, ev, cands))
     return rows
-
-
-# ----------------------------------------------------------------------------- applying
-
-
-def read_mapping(path: str | Path) -> pd.DataFrame:
-    """A mapping CSV (columns process, unit, activity, canonical; others ignored), checked.
-
-    Raises
-    ------
-    InputError
-        Unreadable, a column missing, or one activity mapped twice (one line naming the file).
-    """
-    path = Path(path)
-    try:
-        m = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such mapping file") from None
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the same fault for the user
-        raise InputError(f"{path}: not a readable mapping CSV ({type(exc).__name__})") from None
-    missing = [c for c in ("process", "unit", "activity", "canonical") if c not in m.columns]
-    if missing:
-        raise InputError(f"{path}: mapping without column(s) {', '.join(missing)}")
-    m = m.assign(status=m["status"] if "status" in m.columns else "")[["process", "unit", "activity", "canonical",
-                                                                        "status"]]
-    dup = m[m.duplicated(["process", "unit", "activity"], keep=False)]
-    if len(dup):
-        r = dup.iloc[0]
-        targets = sorted(set(dup[(dup["process"] == r["process"]) & (dup["unit"] == r["unit"])
-                                 & (dup["activity"] == r["activity"])]["canonical"]))
-        raise InputError(f"{path}: activity {r['activity']!r} of unit {r['unit']!r} (process {r['process']!r}) is "
-                         f"mapped twice ({' and '.join(repr(t) for t in targets)})")
-    return m.reset_index(drop=True)
-
-
-def apply_mapping(events: pd.DataFrame, path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """``events`` with each (process, unit, activity) of the mapping renamed to its canonical name.
-
-    Returns the renamed frame and the record kept in ``summary.json``
-    (file, SHA-256, the renamings applied, the names kept unmapped).
-
-    Raises
-    ------
-    InputError
-        The mapping names an activity (or unit) the logs do not have.
-    """
-    from .io.safety import file_sha256
-
-    m = read_mapping(path)
-    seen = events[[PROCESS, UNIT, ACTIVITY]].drop_duplicates()
-    known = set(map(tuple, seen.astype(str).to_numpy()))
-    for r in m.itertuples(index=False):
-        if (r.process, r.unit, r.activity) not in known:
-            raise InputError(f"{path}: the mapping names activity {r.activity!r} of unit {r.unit!r} (process "
-                             f"{r.process!r}), which the logs do not have")
-    rename = {(r.process, r.unit, r.activity): r.canonical for r in m.itertuples(index=False)
-              if r.canonical and r.canonical != r.activity}
-    out = events
-    if rename:
-        keys = list(zip(events[PROCESS].astype(str), events[UNIT].astype(str), events[ACTIVITY].astype(str)))
-        out = events.copy()
-        out[ACTIVITY] = [rename.get(k, k[2]) for k in keys]
-        out.attrs = dict(events.attrs)
-    # kept unmapped: not named, named without a canonical name, or proposed as "unmapped" by divergence match
-    kept_as_is = {(r.process, r.unit, r.activity) for r in m.itertuples(index=False)
-                  if r.canonical and r.status != "unmapped"}
-    unmapped = sorted(k for k in known if k not in rename and k not in kept_as_is)
-    record = {
-        "file": str(path),
-        "sha256": file_sha256(Path(path)),
-        "applied": [{"process": p, "unit": u, "activity": a, "canonical": c} for (p, u, a), c in sorted(rename.items())],
-        "unmapped": [{"process": p, "unit": u, "activity": a} for p, u, a in unmapped],
-    }
-    return out, record
 
 
 def match_command(inputs, out, *, min_score: float | None = None, **options) -> list[str]:

@@ -122,3 +122,18 @@ def test_mapping_without_its_columns_is_refused(tmp_path, capsys):
     f = tmp_path / "m.csv"
     f.write_text("unit,activity\ndwp,Advertise\n")
     _refused(capsys, f, "canonical")
+
+
+def test_mapping_applies_to_portable_profiles_too(renamed, mapping, tmp_path, capsys):
+    prof = tmp_path / "hr.profile.json"
+    assert _run("profile", renamed / "hr", "--out", prof, "--min-cases", "1", "--quiet") == 0
+    assert _run("analyse", SAMPLE_LOGS / "hr", "--out", tmp_path / "orig", *QUICK) == 0
+    assert _run("analyse", prof, "--mapping", mapping, "--out", tmp_path / "mapped", *QUICK) == 0
+    orig, mapped = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("orig", "mapped"))
+    assert _families(mapped) == _families(orig)
+    assert mapped["processes"]["hr"]["divergence"]["measures"] == orig["processes"]["hr"]["divergence"]["measures"]
+    merge = tmp_path / "merge.csv"
+    merge.write_text("process,unit,activity,canonical\nhr,dwp,Advertise,Shortlist\n")
+    assert _run("analyse", prof, "--mapping", merge, "--out", tmp_path / "never", *QUICK) == 2
+    err = capsys.readouterr().err.strip()
+    assert "one-to-one" in err and str(merge) in err and "\n" not in err

@@ -132,7 +132,12 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
 
 
 def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymise, key, progress) -> ReadOutcome:
-    """Ready-made portable profiles merged with the profiles of the other inputs (if any)."""
+    """Ready-made portable profiles merged with the profiles of the other inputs (if any).
+
+    A ``--mapping`` is then applied to all of them, as profiles (one-to-one renaming only).
+    """
+    from dataclasses import replace
+
     from ..portable import merge_profiles
     from ..profile import profile_units
 
@@ -141,14 +146,19 @@ def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymi
     named = [(s["path"], p) for s, p in parts]
     agg_seconds = None
     if inputs:
-        got = read_step(inputs, engine, specific, columns, read, pseudonymise=pseudonymise, key=key, progress=progress)
+        got = read_step(inputs, engine, specific, columns, replace(read, mapping=None), pseudonymise=pseudonymise,
+                        key=key, progress=progress)
         raw = got.profiles if got.profiles is not None else profile_units(got.events)
         named.insert(0, ("the logs read", raw))
         sources = list(got.sources) + sources
         agg_seconds = got.aggregate_seconds
     profiles = merge_profiles(named)
-    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds,
-                       got.mapping if inputs else None)
+    applied = None
+    if read.mapping:
+        from ..mapping import map_profiles
+
+        profiles, applied = map_profiles(profiles, read.mapping)
+    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds, applied)
 
 
 def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress: ProgressFn):
@@ -162,7 +172,7 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
     sources = list(events.attrs.get("sources", []))
     applied = None
     if read.mapping:
-        from ..match import apply_mapping
+        from ..mapping import apply_mapping
 
         events, applied = apply_mapping(events, read.mapping)
     unfinished = None
