@@ -13,6 +13,8 @@ b.profile.json ...`` (alone or mixed with raw logs). The file holds, per
 - activities with events, cases, the number of distinct staff, median
   service time;
 - the throughput-time distribution (durations in seconds with case counts);
+  with K > 1, pooled so that every row holds at least K cases (the row
+  shows the pooled cases' median);
 - staff as counts only: for each set of activities some staff do, how many
   staff do exactly that set (no names). The analysis needs the number of
   distinct staff over a set of activities (retraining costs), and these
@@ -109,9 +111,33 @@ def _unit_doc(folded: UnitProfile, raw: UnitProfile, k: int) -> dict:
         "activities": [[str(a), int(e), int(c), int(r), _num(s)] for a, e, c, r, s in
                        folded.activities[["activity", "events", "cases", "resources", "median_service_s"]]
                        .itertuples(index=False)],
-        "durations": [[float(d), int(c)] for d, c in folded.durations[["duration_s", "cases"]].itertuples(index=False)],
+        "durations": _binned_durations(folded.durations, k),
         "staff": _staff_sets(raw.resources, acts, k),
     }
+
+
+def _binned_durations(durations: pd.DataFrame, k: int) -> list:
+    """``[[duration_s, cases]]``; with K > 1, consecutive durations pooled until each row holds at least K
+    cases, shown as the pooled cases' median (so no row is one case's throughput time)."""
+    rows = [(float(d), int(c)) for d, c in durations[["duration_s", "cases"]].itertuples(index=False)]
+    if k <= 1:
+        return [[d, c] for d, c in rows]
+    groups: list[list[tuple[float, int]]] = [[]]
+    for d, c in sorted(rows):
+        if sum(n for _, n in groups[-1]) >= k:
+            groups.append([])
+        groups[-1].append((d, c))
+    if len(groups) > 1 and sum(n for _, n in groups[-1]) < k:
+        groups[-2].extend(groups.pop())
+    out = []
+    for g in groups:
+        n = sum(c for _, c in g)
+        if n:
+            out.append([float(np.median(np.repeat([d for d, _ in g], [c for _, c in g]))), n])
+    merged: dict[float, int] = {}
+    for d, n in out:
+        merged[d] = merged.get(d, 0) + n
+    return [[d, n] for d, n in sorted(merged.items())]
 
 
 def _staff_sets(resources: pd.DataFrame, acts: set[str], k: int) -> list:
@@ -308,5 +334,7 @@ def profile_command(inputs, out, *, min_cases: int = DEFAULT_MIN_CASES, **option
     profiles, _ = read_profiles(inputs, **options)
     path = write_profiles(profiles, out, min_cases=min_cases)
     n = sum(len(us) for us in profiles.values())
-    return [f"wrote {path} ({path.stat().st_size:,} bytes): {n} unit(s) of {len(profiles)} process(es), "
-            f"variants seen in fewer than {min_cases} cases folded; no case ids, no staff names"]
+    folded = (f"variants, edges, activities, durations and staff seen in fewer than {min_cases} cases folded"
+              if min_cases > 1 else "nothing folded (--min-cases 1)")
+    return [f"wrote {path} ({path.stat().st_size:,} bytes): {n} unit(s) of {len(profiles)} process(es); {folded}; "
+            "no case ids, no staff names, no timestamps"]

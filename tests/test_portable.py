@@ -104,6 +104,7 @@ def test_default_k_profile_holds_no_case_id_and_no_staff_name(work):
     for u in doc["content"]["units"]:
         assert all(c >= 5 for v, c, _d in u["variants"] if v != ["(other)"])
         assert all(n >= 5 or len(acts) == 1 for acts, n in u["staff"])
+        assert all(n >= 5 for _d, n in u["durations"]) and sum(n for _d, n in u["durations"]) == u["cases"]
     # and it analyses
     assert _run("analyse", out, "--out", work / "k5_out", *QUICK) == 0
 
