@@ -172,3 +172,14 @@ def test_load_round_trip_keeps_staff_counts(k1_profiles):
         for i in range(len(acts) - 1):  # unions over sets of activities are kept exactly
             pair = acts[i : i + 2]
             assert len(a[pair[0]] | a[pair[1]]) == len(b[pair[0]] | b[pair[1]])
+
+
+def test_profile_file_is_deterministic(work, k1_profiles, tmp_path):
+    again = tmp_path / "hr.profile.json"
+    assert _run("profile", SAMPLE_LOGS / "hr", "--out", again, "--min-cases", "1", "--quiet") == 0
+    assert again.read_bytes() == k1_profiles["hr"].read_bytes()
+
+
+def test_profile_name_must_end_in_profile_json(tmp_path, capsys):
+    assert _run("profile", SAMPLE_LOGS / "hr", "--out", tmp_path / "hr.json", "--quiet") == 2
+    assert ".profile.json" in capsys.readouterr().err
