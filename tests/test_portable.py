@@ -183,3 +183,48 @@ def test_profile_file_is_deterministic(work, k1_profiles, tmp_path):
 def test_profile_name_must_end_in_profile_json(tmp_path, capsys):
     assert _run("profile", SAMPLE_LOGS / "hr", "--out", tmp_path / "hr.json", "--quiet") == 2
     assert ".profile.json" in capsys.readouterr().err
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_traces = st.lists(
+    st.tuples(st.lists(st.sampled_from("abcd"), min_size=1, max_size=5),  # activities
+              st.lists(st.integers(1, 50), min_size=5, max_size=5),       # minutes between events
+              st.lists(st.sampled_from(["ann", "bob", "cy", None]), min_size=5, max_size=5)),
+    min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_traces, st.integers(1, 4))
+def test_round_trip_keeps_what_the_analysis_reads(traces, k):
+    import pandas as pd
+
+    from divergence.harmonise.aligned import staff_of
+    from divergence.portable import dump_profiles
+    from divergence.profile import profile_units
+
+    t0 = pd.Timestamp("2024-03-05 10:00", tz="UTC")
+    rows = []
+    for n, (acts, gaps, who) in enumerate(traces):
+        t = t0 + pd.Timedelta(days=n)
+        for i, a in enumerate(acts):
+            t += pd.Timedelta(minutes=gaps[i])
+            rows.append({"process": "P", "unit": "U", "case": f"case-{n}", "activity": a, "timestamp": t,
+                         "resource": who[i]})
+    raw = profile_units(pd.DataFrame(rows))["P"]["U"]
+    doc = dump_profiles({"P": {"U": raw}}, min_cases=k)
+    text = json.dumps(doc)
+    assert "case-" not in text and "ann" not in text and "bob" not in text and "2024-03-05T" not in text
+    path = Path(__import__("tempfile").mkdtemp()) / "u.profile.json"
+    path.write_text(text)
+    got = load_profiles(path)["P"]["U"]
+    assert got.cases == raw.cases and got.events == raw.events
+    assert abs(got.cases_per_year - raw.cases_per_year) <= 1e-9 * raw.cases_per_year
+    assert int(got.durations["cases"].sum()) == raw.cases and int(got.variants["cases"].sum()) == raw.cases
+    if k == 1:
+        for name in ("variants", "edges", "activities", "durations"):
+            pd.testing.assert_frame_equal(getattr(got, name), getattr(raw, name), check_dtype=False)
+        a, b = staff_of(raw), staff_of(got)
+        assert {x: len(v) for x, v in a.items()} == {x: len(v) for x, v in b.items()}
+        assert len(set().union(*a.values())) == len(set().union(*b.values()))
