@@ -11,7 +11,8 @@ Units name the same step differently ("Check budget", "Budget check",
    - *lexical* similarity (0.6): names normalised (case, punctuation,
      ``snake_case``/``camelCase``, stop words), abbreviations recognised
      (a token that is a prefix of a word, or its consonant skeleton, e.g.
-     ``bdgt`` for ``budget``), word order ignored; the best of rapidfuzz's
+     ``bdgt`` for ``budget``), word order ignored, tokens with digits equal
+     or nothing (codes such as ``01_HOOFD_140``); the best of rapidfuzz's
      ``token_set_ratio`` and a token-by-token alignment;
    - *behavioural* similarity (0.4): mean position in the unit's cases (0 =
      first, 1 = last), share of cases that do it, occurrences per case that
@@ -103,6 +104,8 @@ def lexical_similarity(a: str, b: str) -> float:
     ta, tb = tokens(a), tokens(b)
     if not ta or not tb:
         return 0.0
+    if sorted(t for t in ta if any(ch.isdigit() for ch in t)) != sorted(t for t in tb if any(ch.isdigit() for ch in t)):
+        return 0.0  # numbers are identifiers: step 140 is not step 120, L1 is not L2
     set_ratio = fuzz.token_set_ratio(" ".join(ta), " ".join(tb)) / 100.0
     # token alignment: each token's best partner, averaged over the longer name
     best_a = [max(_token_sim(x, y) for y in tb) for x in ta]

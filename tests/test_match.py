@@ -137,3 +137,9 @@ def test_mapping_applies_to_portable_profiles_too(renamed, mapping, tmp_path, ca
     assert _run("analyse", prof, "--mapping", merge, "--out", tmp_path / "never", *QUICK) == 2
     err = capsys.readouterr().err.strip()
     assert "one-to-one" in err and str(merge) in err and "\n" not in err
+
+
+def test_numbers_in_names_are_identifiers():
+    assert lexical_similarity("01_HOOFD_140", "01_HOOFD_120") == 0.0
+    assert lexical_similarity("Approve L1", "Approve L2") == 0.0
+    assert lexical_similarity("Approve L1", "approve_l1") == 1.0
