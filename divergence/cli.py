@@ -32,7 +32,8 @@ Read event logs, compare every unit's process with every other's, group units
 into process families, and price harmonising them onto one target process.
 
 INPUT is any mix of files and folders: XES (.xes, .xes.gz), CSV (.csv,
-.csv.gz; delimiter detected) and Parquet. A unit is the --unit-key column
+.csv.gz; delimiter detected), Parquet, and portable profiles (.profile.json,
+from 'divergence profile'). A unit is the --unit-key column
 (one per case, see --unit-rule), or else each file's name; a process is the
 --process-key column, or else the sub-folder of an INPUT folder a file sits
 in, the INPUT folder's own name for files directly inside it, or the file's

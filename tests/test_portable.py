@@ -228,3 +228,9 @@ def test_round_trip_keeps_what_the_analysis_reads(traces, k):
         a, b = staff_of(raw), staff_of(got)
         assert {x: len(v) for x, v in a.items()} == {x: len(v) for x, v in b.items()}
         assert len(set().union(*a.values())) == len(set().union(*b.values()))
+
+
+def test_a_folder_of_profiles_is_an_input(work, raw_summary, k1_profiles):
+    folder = next(iter(k1_profiles.values())).parent
+    assert _run("analyse", folder, "--out", work / "folder", *QUICK) == 0
+    _compare(raw_summary, json.loads((work / "folder" / "summary.json").read_text()))
