@@ -21,7 +21,10 @@ Units name the same step differently ("Check budget", "Budget check",
 3. one activity of a unit takes one shared name, and a shared name the unit
    already uses is not taken twice (an optimal assignment per unit, scipy's
    ``linear_sum_assignment``); a proposal below ``min_score`` is not made and
-   the name is kept (status ``unmapped``).
+   the name is kept (status ``unmapped``);
+4. 1:n: an unmapped name lexically close to a shared name its unit already
+   uses ("Check budget (L2)" beside "Check budget") is reported in the
+   evidence and candidates as a possible split step, not applied.
 
 The result is a table (``mapping.csv``): process, unit, activity, canonical,
 status (``same``, ``mapped``, ``unmapped``), score, lexical, behavioural,
@@ -48,6 +51,8 @@ DEFAULT_MIN_SCORE = 0.6
 LEXICAL_WEIGHT = 0.6
 #: A proposal needs at least this lexical similarity too (behaviour alone never renames).
 MIN_LEXICAL = 0.4
+#: An unmapped name this close to a shared name its unit already uses is reported as a possible 1:n split.
+SPLIT_LEXICAL = 0.7
 COLUMNS = ["process", "unit", "activity", "canonical", "status", "score", "lexical", "behavioural", "evidence",
            "candidates"]
 _STOP = {"a", "an", "the", "of", "to", "for", "with", "and", "by", "in", "on", "at", "from"}
@@ -114,6 +119,13 @@ def lexical_similarity(a: str, b: str) -> float:
     # token_set_ratio is 1 whenever one name's tokens are a subset of the other's: damp it by coverage
     cover = min(len(ta), len(tb)) / max(len(ta), len(tb))
     return float(max(aligned, set_ratio * (0.5 + 0.5 * cover)))
+
+
+def _split_similarity(a: str, b: str) -> float:
+    """Lexical similarity with numbered tokens left out ("Approve L2" against "Approve")."""
+    strip = lambda n: " ".join(t for t in tokens(n) if not any(ch.isdigit() for ch in t))  # noqa: E731
+    sa, sb = strip(a), strip(b)
+    return lexical_similarity(sa, sb) if sa and sb else 0.0
 
 
 # ----------------------------------------------------------------------------- behavioural
@@ -246,6 +258,14 @@ def _assign_unit(process: str, u: str, acts: list[str], feats: dict, shared: lis
             sc = (score[i, best], lex[i, best], beh[i, best]) if best is not None else (0.0, 0.0, 0.0)
             ev = (f"no shared name scores {min_score} or more (lexical {MIN_LEXICAL} or more); kept" if free
                   else "no shared name left; kept")
+            # 1:n: a shared name this unit already does under that name (or another of its names took it)
+            taken = sorted({c for c in shared if c in set(acts)} | {free[j] for j in chosen.values()})
+            near = sorted(((_split_similarity(a, t), t) for t in taken), key=lambda x: (-x[0], x[1]))
+            near = [(x, t) for x, t in near if x >= SPLIT_LEXICAL][:2]
+            if near:
+                ev += "; possibly one step split in two in this unit: " + ", ".join(
+                    f"{t!r} (lexical {x:.2f}, already taken)" for x, t in near) + "; set canonical to merge them"
+                cands = "|".join([*(f"{t}={x:.3f}(taken)" for x, t in near), *([cands] if cands else [])])
             rows.append((process, u, a, a, "unmapped", *sc, ev, cands))
     return rows
 

@@ -143,3 +143,18 @@ def test_numbers_in_names_are_identifiers():
     assert lexical_similarity("01_HOOFD_140", "01_HOOFD_120") == 0.0
     assert lexical_similarity("Approve L1", "Approve L2") == 0.0
     assert lexical_similarity("Approve L1", "approve_l1") == 1.0
+
+
+def test_a_step_split_in_two_is_reported_not_applied():
+    from divergence.match import propose_mapping
+    from divergence.profile import profile_units
+
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    names = {"a": "Receive request", "b": "Check budget", "c": "Create position", "x": "Check budget L2"}
+    rows = [{"process": "P", "unit": u, "case": f"{u}{n}", "activity": names[a],
+             "timestamp": t0 + pd.Timedelta(hours=i + 24 * n), "resource": "r"}
+            for u, v in (("A", "abc"), ("B", "abc"), ("C", "abxc")) for n in range(5) for i, a in enumerate(v)]
+    table = propose_mapping(profile_units(pd.DataFrame(rows)))
+    row = table[table["activity"] == "Check budget L2"].iloc[0]
+    assert row["status"] == "unmapped" and row["canonical"] == "Check budget L2"
+    assert "split" in row["evidence"] and row["candidates"].startswith("Check budget=")
