@@ -158,3 +158,11 @@ def test_a_step_split_in_two_is_reported_not_applied():
     row = table[table["activity"] == "Check budget L2"].iloc[0]
     assert row["status"] == "unmapped" and row["canonical"] == "Check budget L2"
     assert "split" in row["evidence"] and row["candidates"].startswith("Check budget=")
+
+
+@pytest.mark.parametrize("process", ["finance", "procurement"])
+def test_proposed_mapping_on_the_other_sample_processes(process, tmp_path):
+    root = write_renamed(tmp_path, process=process)
+    assert _run("match", root / process, "--out", root / "m.csv", "--quiet") == 0
+    got = score_mapping(pd.read_csv(root / "m.csv", keep_default_na=False), pd.read_csv(root / "truth.csv"))
+    assert got["expected"] >= 30 and got["precision"] >= 0.95 and got["recall"] >= 0.95, got
