@@ -88,7 +88,7 @@ def test_profiles_mixed_with_raw_logs(work, raw_summary, k1_profiles):
     assert [s["format"] for s in summary["inputs"]].count("profile") == 2
 
 
-def test_default_k_profile_holds_no_case_id_and_no_staff_name(work):
+def test_default_k_profile_holds_no_case_id_and_no_staff_name(work, raw_summary):
     out = work / "k5" / "all.profile.json"
     assert _run("profile", SAMPLE_LOGS, "--out", out, "--quiet") == 0
     text = out.read_text()
@@ -105,8 +105,14 @@ def test_default_k_profile_holds_no_case_id_and_no_staff_name(work):
         assert all(c >= 5 for v, c, _d in u["variants"] if v != ["(other)"])
         assert all(n >= 5 or len(acts) == 1 for acts, n in u["staff"])
         assert all(n >= 5 for _d, n in u["durations"]) and sum(n for _d, n in u["durations"]) == u["cases"]
-    # and it analyses
+    # and it analyses: on the sample logs (3-11% of cases folded) the families stay those of the logs
     assert _run("analyse", out, "--out", work / "k5_out", *QUICK) == 0
+    k5 = json.loads((work / "k5_out" / "summary.json").read_text())
+    for p, r in raw_summary["processes"].items():
+        assert sorted(sorted(f["units"]) for f in r["families"].values()) == \
+            sorted(sorted(f["units"]) for f in k5["processes"][p]["families"].values())
+        central = r["total_cost_gbp"]["central"]
+        assert abs(k5["processes"][p]["total_cost_gbp"]["central"] - central) <= 0.05 * central
 
 
 def _refused(capsys, path: Path, *words: str) -> None:
