@@ -265,6 +265,8 @@ def _unit_profile(u: dict, min_cases_evidence: int) -> UnitProfile:
     resources = resources.astype({"events": np.int64})
     first = pd.Timestamp(f"{u['first_month']}-01", tz="UTC")
     cases = int(u["cases"])
+    if cases < 1 or total != cases or int(durations["cases"].sum()) != cases or float(u["span_s"]) < 0:
+        raise ValueError(f"unit {u['unit']!r}: case counts do not add up")
     return UnitProfile(
         process=str(u["process"]), unit=str(u["unit"]), cases=cases, events=int(u["events"]),
         variants=variants, activities=activities, edges=edges, resources=resources, durations=durations,

@@ -240,3 +240,14 @@ def test_a_folder_of_profiles_is_an_input(work, raw_summary, k1_profiles):
     folder = next(iter(k1_profiles.values())).parent
     assert _run("analyse", folder, "--out", work / "folder", *QUICK) == 0
     _compare(raw_summary, json.loads((work / "folder" / "summary.json").read_text()))
+
+
+def test_inconsistent_profile_is_refused_even_with_a_matching_hash(tmp_path, capsys, good):
+    from divergence.portable import _digest
+
+    doc = json.loads(good)
+    doc["content"]["units"][0]["cases"] += 1
+    doc["sha256"] = _digest(doc["content"])
+    bad = tmp_path / "forged.profile.json"
+    bad.write_text(json.dumps(doc))
+    _refused(capsys, bad, "malformed", "do not add up")
