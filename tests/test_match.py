@@ -166,3 +166,13 @@ def test_proposed_mapping_on_the_other_sample_processes(process, tmp_path):
     assert _run("match", root / process, "--out", root / "m.csv", "--quiet") == 0
     got = score_mapping(pd.read_csv(root / "m.csv", keep_default_na=False), pd.read_csv(root / "truth.csv"))
     assert got["expected"] >= 30 and got["precision"] >= 0.95 and got["recall"] >= 0.95, got
+
+
+def test_mapping_with_the_duckdb_engine(renamed, mapping, tmp_path):
+    pytest.importorskip("duckdb")
+    assert _run("analyse", SAMPLE_LOGS / "hr", "--out", tmp_path / "orig", *QUICK) == 0
+    assert _run("analyse", renamed / "hr", "--engine", "duckdb", "--mapping", mapping, "--out", tmp_path / "duck",
+                *QUICK) == 0
+    orig, duck = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("orig", "duck"))
+    assert _families(duck) == _families(orig)
+    assert len(duck["options"]["mapping"]["applied"]) >= 40

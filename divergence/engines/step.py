@@ -79,9 +79,8 @@ def resolve_inputs(inputs, engine: EngineOptions, read: ReadOptions) -> tuple[li
     specific = engine.specific()
     if engine.engine == "auto":  # options for engines auto did not pick are ignored, not refused
         specific = {k: (v if k in _ACCEPTS.get(name, ()) else None) for k, v in specific.items()}
-    if name != "pandas" and (read.lifecycle != "auto" or read.complete_only or read.mapping):
-        what = ("--complete-only" if read.complete_only else "--mapping" if read.mapping
-                else f"--lifecycle {read.lifecycle}")
+    if name != "pandas" and (read.lifecycle != "auto" or read.complete_only):
+        what = "--complete-only" if read.complete_only else f"--lifecycle {read.lifecycle}"
         raise OptionError(f"{what} needs the pandas engine (not {name})")
     if name == "spark" and read.unit_rule != "first":
         raise OptionError(f"--unit-rule {read.unit_rule} needs the pandas, duckdb or postgres engine")
@@ -126,9 +125,15 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
 
         agg = pseudonymise_aggregates(agg, key)
     profiles = assemble_profiles(agg)
+    applied = None
+    if read.mapping:  # engines bring back aggregates: the mapping renames them (one to one)
+        from ..mapping import map_profiles
+
+        profiles, applied = map_profiles(profiles, read.mapping)
     progress(f"profiling ({engine})", 1, 1)
     # with an engine, the step is the whole of read, clean, aggregate and assemble
-    return ReadOutcome(None, profiles, list(agg.extra.get("sources", [])), None, time.perf_counter() - t0, t_aggregate)
+    return ReadOutcome(None, profiles, list(agg.extra.get("sources", [])), None, time.perf_counter() - t0, t_aggregate,
+                       applied)
 
 
 def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymise, key, progress) -> ReadOutcome:
