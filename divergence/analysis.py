@@ -72,6 +72,8 @@ def analyse(inputs: Any = None, *, columns: Columns | None = None, read: ReadOpt
         warnings.warn(w.message, w.category, stacklevel=2)
     record = {"inputs": [safe_input(p) for p in inputs], "engine": engine_name, **columns.keys(), **read.record(),
               **options.record(), **{k: v for k, v in specific.items() if v is not None}}
+    if got.mapping is not None:
+        record["mapping"] = got.mapping  # the renamings applied and the names kept
     result = analyse_events(
         got.events, options=options, read=read, progress=progress, record=record, sources=got.sources,
         profiles=got.profiles, unfinished=got.unfinished, paths=[p for p in inputs if isinstance(p, Path)],

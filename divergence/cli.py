@@ -32,7 +32,8 @@ Read event logs, compare every unit's process with every other's, group units
 into process families, and price harmonising them onto one target process.
 
 INPUT is any mix of files and folders: XES (.xes, .xes.gz), CSV (.csv,
-.csv.gz; delimiter detected) and Parquet. A unit is the --unit-key column
+.csv.gz; delimiter detected), Parquet, and portable profiles (.profile.json,
+from 'divergence profile'). A unit is the --unit-key column
 (one per case, see --unit-rule), or else each file's name; a process is the
 --process-key column, or else the sub-folder of an INPUT folder a file sits
 in, the INPUT folder's own name for files directly inside it, or the file's
@@ -82,7 +83,35 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--key-env", default="DIVERGENCE_KEY", metavar="VAR", help="environment variable holding the pseudonymisation key (default: DIVERGENCE_KEY)")
     pv.add_argument("--no-graphs", action="store_true", help="skip drawing graphs (faster)")
     pv.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    _tool_parsers(sub)
     return parser
+
+
+def _tool_parsers(sub) -> None:
+    """The ``profile`` and ``match`` subcommands (their work is in divergence.portable and divergence.match)."""
+    from .options import Columns, EngineOptions, ReadOptions, add_arguments
+
+    for name, help_, out_help in (
+        ("profile", "write portable unit profiles (*.profile.json): aggregates only, no case ids, no names",
+         "the profile file to write, e.g. unit.profile.json"),
+        ("match", "propose a canonical name for every activity of every unit (mapping.csv for --mapping)",
+         "the mapping CSV to write, e.g. mapping.csv"),
+    ):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("inputs", nargs="+", metavar="INPUT", help="log files or folders")
+        p.add_argument("--out", "-o", required=True, metavar="FILE", help=out_help)
+        if name == "profile":
+            from .portable import DEFAULT_MIN_CASES
+
+            p.add_argument("--min-cases", dest="min_cases", type=int, default=DEFAULT_MIN_CASES, metavar="K",
+                           help="fold variants, edges and activities seen in fewer than K cases into '(other)', "
+                           f"and staff counts below K (default: {DEFAULT_MIN_CASES}; 1 = no folding)")
+        else:
+            p.add_argument("--min-score", dest="min_score", type=float, default=None, metavar="X",
+                           help="propose a canonical name only at a score of at least X, 0..1 (default: 0.6)")
+        groups = {g: p.add_argument_group(g) for g in ("columns", "inputs", "engines")}
+        add_arguments(groups, (Columns, ReadOptions, EngineOptions), defaults={"engine": "pandas"})
+        p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +120,41 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command in ("profile", "match"):
+        return _guarded(_tool, args)
     return _analyse(args)
+
+
+def _tool(args: argparse.Namespace) -> list[str]:
+    from .options import Columns, EngineOptions, ReadOptions, from_namespace
+
+    kw = {"columns": from_namespace(Columns, args), "read": from_namespace(ReadOptions, args),
+          "engine": from_namespace(EngineOptions, args)}
+    if args.command == "profile":
+        from .portable import profile_command
+
+        return profile_command(args.inputs, args.out, min_cases=args.min_cases, **kw)
+    from .match import match_command
+
+    return match_command(args.inputs, args.out, min_score=args.min_score, **kw)
+
+
+def _guarded(fn, args: argparse.Namespace) -> int:
+    """Run a subcommand: its lines on stdout, a DivergenceError as one line and exit status 2."""
+    from .errors import DivergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            lines = fn(args)
+        except DivergenceError as exc:
+            print(f"divergence: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+    _flush_warnings(caught)
+    if not args.quiet:
+        for line in lines:
+            print(line)
+    return 0
 
 
 def _analyse(args: argparse.Namespace) -> int:

@@ -107,6 +107,10 @@ class ReadOptions:
     object_type: str | None = _opt(None, "OCEL 2.0 input (.jsonocel, .xmlocel, .sqlite): the object type that plays "
                                    "the case; each event belongs to every object of that type it relates to "
                                    "(default: the file's only object type)", flag="--object-type", metavar="TYPE")
+    mapping: str | None = _opt(None, "activity mapping CSV (process, unit, activity, canonical; e.g. from "
+                               "'divergence match'): each unit's activities renamed to their canonical names as the "
+                               "logs are read; names it does not map are kept (default: none)", flag="--mapping",
+                               metavar="FILE.csv")
 
     def __post_init__(self) -> None:
         from .io.clean import check_read_options
@@ -114,6 +118,8 @@ class ReadOptions:
         check_read_options(unit_rule=self.unit_rule, lifecycle=self.lifecycle)
         ends = self.end_activities
         object.__setattr__(self, "end_activities", (ends,) if isinstance(ends, str) else tuple(ends or ()))
+        if self.mapping is not None:
+            object.__setattr__(self, "mapping", str(self.mapping))
 
     def record(self) -> dict[str, Any]:
         """As recorded in ``summary.json``."""
@@ -123,6 +129,7 @@ class ReadOptions:
             "complete_only": self.complete_only,
             "end_activities": sorted(set(self.end_activities)),
             "object_type": self.object_type,
+            **({"mapping": self.mapping} if self.mapping else {}),
         }
 
 

@@ -38,6 +38,8 @@ class ReadOutcome:
     unfinished: dict | None
     seconds: float
     aggregate_seconds: float | None
+    #: The activity mapping applied (``--mapping``), as recorded in summary.json.
+    mapping: dict | None = None
 
 
 def default_inputs() -> Path:
@@ -93,15 +95,25 @@ def resolve_inputs(inputs, engine: EngineOptions, read: ReadOptions) -> tuple[li
 
 def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], columns: Columns, read: ReadOptions,
               *, pseudonymise: bool, key: Any, progress: ProgressFn) -> ReadOutcome:
-    """Read (pandas) or aggregate (other engines), pseudonymising before anything else sees the data."""
+    """Read (pandas) or aggregate (other engines), pseudonymising before anything else sees the data.
+
+    Portable profiles (``*.profile.json``, :mod:`divergence.portable`) among the inputs are loaded as
+    ready-made profiles; the other inputs are read and profiled, and both are merged.
+    """
+    from ..portable import split_profile_inputs
+
+    inputs, profile_parts = split_profile_inputs(inputs)
+    if profile_parts:
+        return _with_profiles(inputs, profile_parts, engine, specific, columns, read, pseudonymise=pseudonymise,
+                              key=key, progress=progress)
     t0 = time.perf_counter()
     if engine == "pandas":
-        events, sources, unfinished = _read_pandas(inputs, columns, read, progress)
+        events, sources, unfinished, applied = _read_pandas(inputs, columns, read, progress)
         if pseudonymise:
             from ..privacy import pseudonymise_events
 
             events = pseudonymise_events(events, key)
-        return ReadOutcome(events, None, sources, unfinished, time.perf_counter() - t0, None)
+        return ReadOutcome(events, None, sources, unfinished, time.perf_counter() - t0, None, applied)
     from ..profile import assemble_profiles
     from . import aggregate
 
@@ -115,13 +127,50 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
 
         agg = pseudonymise_aggregates(agg, key)
     profiles = assemble_profiles(agg)
+    applied = None
+    if read.mapping:  # engines bring back aggregates: the mapping renames them (one to one)
+        from ..mapping import map_profiles
+
+        profiles, applied = map_profiles(profiles, read.mapping)
     progress(f"profiling ({engine})", 1, 1)
     # with an engine, the step is the whole of read, clean, aggregate and assemble
-    return ReadOutcome(None, profiles, list(agg.extra.get("sources", [])), None, time.perf_counter() - t0, t_aggregate)
+    return ReadOutcome(None, profiles, list(agg.extra.get("sources", [])), None, time.perf_counter() - t0, t_aggregate,
+                       applied)
+
+
+def _with_profiles(inputs, parts, engine, specific, columns, read, *, pseudonymise, key, progress) -> ReadOutcome:
+    """Ready-made portable profiles merged with the profiles of the other inputs (if any).
+
+    A ``--mapping`` is then applied to all of them, as profiles (one-to-one renaming only).
+    """
+    from dataclasses import replace
+
+    from ..portable import merge_profiles
+    from ..profile import profile_units
+
+    t0 = time.perf_counter()
+    sources = [s for s, _ in parts]
+    named = [(s["path"], p) for s, p in parts]
+    agg_seconds = None
+    if inputs:
+        got = read_step(inputs, engine, specific, columns, replace(read, mapping=None), pseudonymise=pseudonymise,
+                        key=key, progress=progress)
+        raw = got.profiles if got.profiles is not None else profile_units(got.events)
+        named.insert(0, ("the logs read", raw))
+        sources = list(got.sources) + sources
+        agg_seconds = got.aggregate_seconds
+    profiles = merge_profiles(named)
+    applied = None
+    if read.mapping:
+        from ..mapping import map_profiles
+
+        profiles, applied = map_profiles(profiles, read.mapping)
+    return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, agg_seconds, applied)
 
 
 def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress: ProgressFn):
-    """The canonical event frame (likely unfinished cases dropped with ``complete_only``), its sources, the unfinished table."""
+    """The canonical event frame (activities mapped with ``mapping``, likely unfinished cases dropped with
+    ``complete_only``), its sources, the unfinished table and the mapping record."""
     from ..io import read_logs
 
     progress("reading logs", 0, 1)
@@ -129,6 +178,11 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
                        object_type=read.object_type)
     progress("reading logs", 1, 1)
     sources = list(events.attrs.get("sources", []))
+    applied = None
+    if read.mapping:
+        from ..mapping import apply_mapping
+
+        events, applied = apply_mapping(events, read.mapping)
     unfinished = None
     if read.complete_only:
         from ..unfinished import unfinished_from_events
@@ -146,7 +200,7 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
             events = events[~drop].reset_index(drop=True)
         if len(events) == 0:
             raise EmptyLogError("no events left: every case is likely unfinished (--complete-only)")
-    return events, sources, unfinished
+    return events, sources, unfinished, applied
 
 
 def safe_input(item: str | Path) -> str:
