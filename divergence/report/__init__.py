@@ -93,7 +93,8 @@ def write_outputs(
                               for p in result.processes}
         (tmp / "summary.json").write_text(dumps(summary), encoding="utf-8")
         (tmp / "report.html").write_text(
-            render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp),
+            render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp,
+                        models=model_links, workbook="divergence.xlsx"),
             encoding="utf-8",
         )
         from .workbook import write_workbook

@@ -74,11 +74,14 @@ def render_html(
     tables: dict[str, dict[str, str]],
     min_cases: int = 1,
     generated_at: str = "",
+    models: dict[str, dict[str, str]] | None = None,
+    workbook: str | None = None,
 ) -> str:
     """The report page as a string.
 
     ``graphs[process][name]`` is an SVG file to inline; ``tables[process][name]``
-    a relative link to a CSV beside the report.
+    a relative link to a CSV beside the report; ``models[process][name]`` to a
+    BPMN file; ``workbook`` to the Excel workbook.
     """
     parts = [
         "<!DOCTYPE html>",
@@ -94,12 +97,13 @@ def render_html(
         _executive(result),
     ]
     for p, pr in result.processes.items():
-        parts.append(_process_section(pr, graphs.get(p, {}), tables.get(p, {}), min_cases))
+        parts.append(_process_section(pr, graphs.get(p, {}), tables.get(p, {}), min_cases, (models or {}).get(p, {})))
     parts.append(_method(result))
+    book = f'the workbook <a href="{e(workbook)}">{e(workbook)}</a> (every table, one sheet each), ' if workbook else ""
     parts.append(
         "<footer><p>Files beside this report: "
-        '<a href="summary.json">summary.json</a> and one folder per process with CSV tables and graphs '
-        f"(SVG, PNG). Generated {e(generated_at)}.</p></footer>"
+        f'<a href="summary.json">summary.json</a>, {book}and one folder per process with CSV tables, graphs '
+        f"(SVG, PNG) and BPMN models. Generated {e(generated_at)}.</p></footer>"
     )
     parts.append("</main></body></html>\n")
     return "\n".join(parts)
@@ -200,7 +204,8 @@ def _ocel_note(o: dict) -> str:
             f'shared by several objects and counted in each; {o["unrelated_events"]:,} events relate to no {t} and are left out.</p>')
 
 
-def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[str, str], min_cases: int) -> str:
+def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[str, str], min_cases: int,
+                     models: dict[str, str] | None = None) -> str:
     p = pr.process
     out = [f'<section id="p-{e(p)}"><h2>{e(p)}: divergence, families and harmonisation</h2>']
     out.append(_figure(graphs.get("heatmap"), "Combined divergence between units (0 = same process, 1 = nothing in common), ordered by the family dendrogram."))
@@ -227,6 +232,9 @@ def _process_section(pr: ProcessResult, graphs: dict[str, Path], tables: dict[st
         out.append(_unit_card(pr, u, graphs, min_cases))
     links = " · ".join(f'<a href="{e(href)}">{e(name)}.csv</a>' for name, href in sorted(tables.items()))
     out.append(f"<p class=mute>Tables: {links}</p>")
+    if models:
+        files = " · ".join(f'<a href="{e(href)}">{e(href.rsplit("/", 1)[-1])}</a>' for href in sorted(models.values(), key=lambda h: (not h.endswith("/target.bpmn"), h)))
+        out.append(f"<p class=mute>Process models as BPMN 2.0 with layout (for bpmn.io, Camunda Modeler, Signavio): {files}</p>")
     out.append("</section>")
     return "\n".join(out)
 
