@@ -186,7 +186,9 @@ def process_tests(profiles: Mapping[str, UnitProfile], target: UnitProfile | Non
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)[cols]
     _adjust(df, alpha)
-    return df.sort_values(["unit", "q_value", "kind", "item"], kind="stable", na_position="last").reset_index(drop=True)
+    out = df.sort_values(["unit", "q_value", "kind", "item"], kind="stable", na_position="last").reset_index(drop=True)
+    out.attrs["alpha"] = alpha  # the level "significant" was judged at, for the views
+    return out
 
 
 # ---------------------------------------------------------------- tests

@@ -98,8 +98,9 @@ def html_section(pr: ProcessResult, tornado_svg: Path | None, figure) -> str:
                                              ("activity", "edge", "variant", "throughput", "total")) + "</tr>"
             for u, c in counts.items()
         )
+        alpha = (pr.differences.attrs.get("alpha") if pr.differences is not None else None) or 0.05
         out.append(f"<h3>Are the differences real?</h3><p>Each unit against {e(ref)}: differences significant at "
-                   "a false-discovery rate of alpha (Fisher exact tests on shares of cases, Mann-Whitney on "
+                   f"a false-discovery rate of {alpha:g} (Fisher exact tests on shares of cases, Mann-Whitney on "
                    "throughput times, Benjamini-Hochberg); every test is in difference_tests.csv.</p>"
                    "<table><tr><th>unit</th><th class=num>activities</th><th class=num>transitions</th>"
                    "<th class=num>variants</th><th class=num>throughput</th><th class=num>total</th></tr>"
