@@ -177,3 +177,34 @@ def test_other_engines_refuse_ocel_in_one_line(ocel_files, tmp_path):
     pytest.importorskip("duckdb")
     proc = run_cli("analyse", str(ocel_files["jsonocel"]), "--engine", "duckdb", "--out", str(tmp_path / "o"), "--quiet")
     assert proc.returncode == 2 and "pandas engine" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bundled_sample_is_the_generators_and_analyses_end_to_end(tmp_path):
+    from conftest import SAMPLE_LOGS
+
+    bundled = SAMPLE_LOGS / "ocel" / "procurement.jsonocel"
+    assert bundled.read_bytes() == write_ocel(tmp_path / "procurement.jsonocel").read_bytes()
+    out = tmp_path / "out"
+    proc = run_cli("analyse", str(bundled), "--object-type", "order", "--unit-key", "unit", "--out", str(out),
+                   "--quiet", "--no-graphs", "--bootstrap", "0")
+    assert proc.returncode == 0, proc.stderr
+    h = json.loads((out / "summary.json").read_text())["processes"]["procurement"]["harmonisation"]
+    assert {(c["kind"], tuple(c["activities"])) for c in h["hmrc"]["changes"]} >= {("add", ("Approve order",))}
+
+
+def test_ocel_log_found_in_a_folder_without_object_type_is_skipped_with_a_warning(ocel_files, tmp_path):
+    import shutil
+
+    folder = tmp_path / "logs"
+    (folder / "ocel").mkdir(parents=True)
+    shutil.copy(ocel_files["jsonocel"], folder / "ocel" / "procurement.jsonocel")
+    (folder / "hr").mkdir()
+    (folder / "hr" / "a.csv").write_text("case_id,activity,timestamp\n1,A,2024-01-01T09:00:00Z\n1,B,2024-01-01T10:00:00Z\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        events = read_logs(folder)
+    assert set(events["process"]) == {"hr"}
+    skipped = [w.message for w in caught if getattr(w.message, "code", None) == "ocel_skipped"]
+    assert len(skipped) == 1 and "OCEL 2.0 log skipped" in str(skipped[0]) and "--object-type" in str(skipped[0])
+    with pytest.raises(InputError, match="choose the one that plays the case with --object-type"):
+        read_logs(folder / "ocel")

@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from divergence import schema
-from divergence.errors import InputError, OptionError, TimestampError
+from divergence.errors import InputError, OptionError, TimestampError, warn
 from divergence.io.columns import LIFECYCLE, detect_columns
 from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
@@ -193,9 +193,14 @@ def input_files(source) -> list:
             expanded.append(item)
     found = _find_sources(expanded)
     ocel = [f for f in found if f.fmt.startswith("ocel-")]
-    if ocel:
-        raise InputError(f"{ocel[0].path}: OCEL 2.0 input is read by the pandas engine only (--engine pandas)")
-    return found
+    named = [f for f in ocel if f.process is None]
+    if named or (ocel and len(ocel) == len(found)):
+        raise InputError(f"{(named or ocel)[0].path}: OCEL 2.0 input is read by the pandas engine only (--engine pandas)")
+    for f in ocel:  # found in a folder beside other logs: skipped, as the pandas reader skips them without --object-type
+        from divergence.io.ocel import skipped_message
+
+        warn("ocel_skipped", skipped_message(f.path), f.path)
+    return [f for f in found if not f.fmt.startswith("ocel-")]
 
 
 # --- helpers ------------------------------------------------------------------

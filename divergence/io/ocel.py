@@ -206,6 +206,16 @@ def _first(values: list[tuple[str, Any]]) -> Any:
     return min(values, key=lambda tv: tv[0])[1] if values else None
 
 
+class AmbiguousObjectType(InputError):
+    """An OCEL log with several object types and no ``--object-type`` to choose the case."""
+
+
+def skipped_message(path) -> str:
+    """The warning for an OCEL log found in a folder beside other logs and not read (same for every engine)."""
+    return (f"{path}: OCEL 2.0 log skipped: found in a folder beside other logs; analyse it on its own "
+            "(pandas engine, with --object-type TYPE when it has several object types)")
+
+
 def flatten(log: OcelLog, path: Path, *, object_type: str | None, wanted: set[str]
             ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Flatten ``log`` onto ``object_type`` (see the module's rule): (raw frame, record)."""
@@ -215,8 +225,8 @@ def flatten(log: OcelLog, path: Path, *, object_type: str | None, wanted: set[st
     listing = ", ".join(f"{t} ({n:,} objects)" for t, n in sorted(counts.items()))
     if object_type is None:
         if len(counts) != 1:
-            raise InputError(f"{path}: {len(counts)} object types, choose the one that plays the case with "
-                             f"--object-type: {listing or 'none'}")
+            raise AmbiguousObjectType(f"{path}: {len(counts)} object types, choose the one that plays the case with "
+                                      f"--object-type: {listing or 'none'}")
         object_type = next(iter(counts))
     elif object_type not in counts:
         raise InputError(f"{path}: no object type {object_type!r} (--object-type); the file has: {listing or 'none'}")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from divergence import schema
-from divergence.errors import DivergenceError, DivergenceWarning, EmptyLogError, InputError
+from divergence.errors import DivergenceError, DivergenceWarning, EmptyLogError, InputError, warn
 from divergence.io.clean import canonical_events
 from divergence.io.columns import detect_columns, wanted_xes_keys
 from divergence.io.csv import read_csv
@@ -26,6 +26,7 @@ from divergence.io.safety import (
     log_format,
     strip_log_suffix,
 )
+from divergence.io.ocel import AmbiguousObjectType
 from divergence.io.xes import read_xes
 from divergence.options import Columns
 
@@ -138,6 +139,10 @@ def read_logs(
     results = _read_parallel(jobs) if _parallel_worth_it(sources) else None
     if results is None:
         results = [_read_one(*job) for job in jobs]
+    skipped = [r for r in results if isinstance(r, str)]  # OCEL logs that need --object-type
+    results = [r for r in results if not isinstance(r, str)]
+    if not results:
+        raise InputError(skipped[0])
     frames = [events for events, _ in results]
     records = [record for _, record in results]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
@@ -233,9 +238,18 @@ def _read_flat(source: _Source, keys: dict[str, str | None], limit: int) -> pd.D
 
 
 def _read_one(source: _Source, keys: dict[str, str | None], limit: int, process: str, options=None):
-    """Read, check and canonicalise one file: (events, source record)."""
+    """Read, check and canonicalise one file: (events, source record), or the reason it was skipped."""
     options = dict(options or {})
-    raw, ocel = _read_raw(source, keys, limit, options.pop("object_type", None))
+    try:
+        raw, ocel = _read_raw(source, keys, limit, options.pop("object_type", None))
+    except AmbiguousObjectType as exc:
+        if source.process is None:  # named on the command line: the user must choose
+            raise
+        # found in a folder beside other logs: the rest are analysed, this one is named in a warning
+        from divergence.io.ocel import skipped_message
+
+        warn("ocel_skipped", skipped_message(source.path), source.path)
+        return str(exc)
     if len(raw) == 0:
         what = "the file holds a header only" if source.fmt == "csv" else "the file holds no events"
         raise EmptyLogError(f"{source.path}: no events ({what})")

@@ -35,7 +35,7 @@ __all__ = [
 
 
 def write_samples(out: str | Path = "sample_logs", *, seed: int = SEED) -> list[Path]:
-    """Write every sample log, the BPMN targets and the README under ``out``.
+    """Write every sample log, the BPMN targets, the OCEL 2.0 sample and the README under ``out``.
 
     Returns the written paths, sorted. Files the generator owns are rewritten;
     other files under ``out`` are left alone. Deterministic: the same ``seed``
@@ -60,6 +60,9 @@ def write_samples(out: str | Path = "sample_logs", *, seed: int = SEED) -> list[
         target = root / "targets" / f"{p.name}.bpmn"
         write_bpmn(p, target)
         written.append(target)
+    from .ocel import write_ocel  # the object-centric sample: analysed on its own with --object-type
+
+    written.append(write_ocel(root / "ocel" / "procurement.jsonocel"))
     readme = root / "README.md"
     readme.write_text(render_readme(), encoding="utf-8", newline="\n")
     written.append(readme)

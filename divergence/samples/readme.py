@@ -49,6 +49,14 @@ def render_readme() -> str:
         out.append(f"| `{p.name}/` | {p.title} | {_FORMAT_NOTE[p.fmt]} | `<unit>.{p.fmt}` (9) |")
     out += [
         "| `targets/` | BPMN 2.0 models of the three standards | `hr.bpmn`, `finance.bpmn`, `procurement.bpmn` | 3 |",
+        "| `ocel/` | procurement as one object-centric log (orders, invoices, payments) of defra, dwp, hmrc and mod | "
+        "OCEL 2.0 JSON | `procurement.jsonocel` (1) |",
+        "",
+        "The OCEL 2.0 log has three object types, so the plain `divergence analyse sample_logs` skips it with a",
+        "warning (`ocel_skipped`); analyse it on its own with",
+        "`divergence analyse sample_logs/ocel/procurement.jsonocel --object-type order --unit-key unit` (the unit is",
+        "an attribute of each order; hmrc skips the order approval, mod adds a second approval and receives goods",
+        "after the invoice).",
         "",
         "The unit of a case is the file stem; the process is the folder name. Case ids",
         "are unique within a unit (e.g. `HR-MOJPR-000123`). Timestamps fall in working",
