@@ -101,7 +101,7 @@ def _tool_parsers(sub) -> None:
         p.add_argument("inputs", nargs="+", metavar="INPUT", help="log files or folders")
         p.add_argument("--out", "-o", required=True, metavar="FILE", help=out_help)
         if name == "profile":
-            from .portable import DEFAULT_MIN_CASES
+            from .options import PROFILE_MIN_CASES as DEFAULT_MIN_CASES
 
             p.add_argument("--min-cases", dest="min_cases", type=int, default=DEFAULT_MIN_CASES, metavar="K",
                            help="fold variants, edges and activities seen in fewer than K cases into '(other)', "

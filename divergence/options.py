@@ -42,6 +42,10 @@ def _opt(default: Any, help: str, *, flag: str | None = None, metavar: str | Non
     return field(default=default, metadata=meta, repr=repr)
 
 
+#: Default K of ``divergence profile --min-cases``.
+PROFILE_MIN_CASES = 5
+
+
 @dataclass(frozen=True)
 class Columns:
     """Column names of the events; ``None`` means detected automatically."""

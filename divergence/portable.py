@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .options import PROFILE_MIN_CASES as DEFAULT_MIN_CASES  # declared with the options: the CLI reads it
 from .profile import UnitProfile
 
 __all__ = ["FORMAT", "SCHEMA", "SUFFIX", "DEFAULT_MIN_CASES", "is_profile_file", "dump_profiles",
@@ -51,8 +52,6 @@ __all__ = ["FORMAT", "SCHEMA", "SUFFIX", "DEFAULT_MIN_CASES", "is_profile_file",
 FORMAT = "divergence-profile"
 SCHEMA = 1
 SUFFIX = ".profile.json"
-#: Default K of ``divergence profile --min-cases``.
-DEFAULT_MIN_CASES = 5
 _MAX_BYTES = 512 * 1024**2
 
 
