@@ -10,7 +10,6 @@ import pandas as pd
 
 from .departments import departments
 from .errors import WarningRecord
-from .harmonise.changes import ChangeItem
 from .profile import UnitProfile
 
 if TYPE_CHECKING:
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from .families.commonality import CommonCore
     from .families.stability import FamilyStability
     from .harmonise.aligned import UnitAlignment
+    from .harmonise.changes import ChangeItem
     from .harmonise.observed import UnitTransport
     from .harmonise.plan import Target
     from .model.pm import Model

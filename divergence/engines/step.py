@@ -9,6 +9,7 @@ computes the profiles' aggregates where the data lives
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,8 +175,10 @@ def _read_pandas(inputs: Sequence, columns: Columns, read: ReadOptions, progress
     from ..io import read_logs
 
     progress("reading logs", 0, 1)
+    from ..warmup import preload
+
     events = read_logs(inputs, columns=columns, unit_rule=read.unit_rule, lifecycle=read.lifecycle,
-                       object_type=read.object_type)
+                       object_type=read.object_type, meanwhile=None if "pm4py" in sys.modules else preload)
     progress("reading logs", 1, 1)
     sources = list(events.attrs.get("sources", []))
     applied = None

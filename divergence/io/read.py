@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -56,6 +56,7 @@ def read_logs(
     unit_rule: str = "first",
     lifecycle: str = "auto",
     object_type: str | None = None,
+    meanwhile: Callable[[], None] | None = None,
     **column_keys: str | None,
 ) -> pd.DataFrame:
     """Read event logs (XES, CSV, Parquet, OCEL 2.0; files or folders) into canonical events.
@@ -91,6 +92,11 @@ def read_logs(
         file with one object type); see :mod:`divergence.io.ocel` for the
         flattening rule. The source record of an OCEL file holds ``ocel``:
         the object type used, the events shared by several objects, ...
+    meanwhile : callable, optional
+        Work for this process while worker processes read the files (the
+        CLI imports the later stages' libraries, :mod:`divergence.warmup`);
+        with it, the files are read in workers whatever their size. It is
+        run after a serial read when no worker can be started.
 
     Returns
     -------
@@ -136,9 +142,12 @@ def read_logs(
     fallback_process = loose_process(sources)
     options = {"unit_rule": unit_rule, "lifecycle": lifecycle, "object_type": object_type}
     jobs = [(source, keys, limit, source.process or fallback_process, options) for source in sources]
-    results = _read_parallel(jobs) if _parallel_worth_it(sources) else None
+    pooled = meanwhile is not None or _parallel_worth_it(sources)
+    results = _read_parallel(jobs, meanwhile) if pooled and PARALLEL_WORKERS > 1 else None
     if results is None:
         results = [_read_one(*job) for job in jobs]
+        if meanwhile is not None:
+            meanwhile()
     skipped = [r for r in results if isinstance(r, str)]  # OCEL logs that need --object-type
     results = [r for r in results if not isinstance(r, str)]
     if not results:
@@ -281,7 +290,7 @@ def _parallel_worth_it(sources: list[_Source]) -> bool:
     return size > PARALLEL_MIN_BYTES
 
 
-def _read_parallel(jobs: list) -> list | None:
+def _read_parallel(jobs: list, meanwhile: Callable[[], None] | None = None) -> list | None:
     """Read files in worker processes, in order; None when no pool can be had.
 
     Workers record their warnings and return them with the events (or the
@@ -293,6 +302,9 @@ def _read_parallel(jobs: list) -> list | None:
     try:
         with ProcessPoolExecutor(max_workers=min(PARALLEL_WORKERS, len(jobs)), mp_context=context) as pool:
             futures = [pool.submit(_worker, *job) for job in jobs]
+            if meanwhile is not None:  # the workers are forked by now: this process is free
+                meanwhile()
+                meanwhile = None
             out = []
             for future in futures:
                 status, payload, caught = future.result()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import warnings
 import weakref
 from collections import Counter
@@ -469,11 +470,22 @@ def _event_log(traces: Sequence[tuple[str, ...]]):
 
 @contextlib.contextmanager
 def _quiet():
-    """Silence pm4py: stdout, stderr and warnings."""
+    """Silence pm4py (stdout, stderr and warnings) and lend it the linear-time transitive relations."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            yield
+            dfu = sys.modules.get("pm4py.objects.dfg.util")
+            if dfu is None:
+                yield
+                return
+            from .reach import transitive_relations
+
+            saved = dfu.get_transitive_relations
+            dfu.get_transitive_relations = transitive_relations  # same sets (model/reach.py), restored below
+            try:
+                yield
+            finally:
+                dfu.get_transitive_relations = saved
 
 
 _PM4PY = None
