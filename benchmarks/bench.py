@@ -21,7 +21,13 @@ In one run on one machine it
 3. runs our CLI at each ``--sizes`` size and prints seconds per million
    events;
 4. runs our CLI on the five BPIC 2015 logs (``../shared/data/bpic2015``,
-   skipped with a message when absent) and times ``divergence --help``.
+   skipped with a message when absent) and on the bundled sample logs, and
+   times ``divergence --help``;
+5. times each stage of one run at ``--stages-at`` (default 1.5M events).
+
+Targets (:data:`TARGETS`, issue 18) are checked in the last table; they are
+figures to read, never timed tests. The peers (r4pm, pl4pm, rustxes, ebi-pm,
+pm4py) are compared by :mod:`benchmarks.peers`.
 
 Wall time is measured around the child process (interpreter start-up and
 imports included). Peak memory is the peak of the sum of the resident sets
@@ -62,11 +68,13 @@ FULL_NAIVE = "10k,25k,50k"
 QUICK_SIZES = "20k,100k"
 QUICK_NAIVE = "5k"
 
+#: Issue 18's targets on the 2-core, 24 GB machine (figures to print, never timed tests).
 TARGETS = {
-    "wall_1500k_s": 15.0,
-    "rss_1500k_mib": 3 * 1024.0,
-    "ratio": 30.0,
-    "bpic_s": 60.0,
+    "wall_1500k_s": 8.0,
+    "rss_1500k_mib": 2 * 1024.0,
+    "ratio": 100.0,
+    "bpic_s": 15.0,
+    "samples_s": 3.0,
     "help_s": 1.0,
 }
 
@@ -380,6 +388,9 @@ def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
             L.append(f"| five BPIC 2015 logs end to end | – | – | skipped: {_BPIC} absent |")
         else:
             L.append(f"| five BPIC 2015 logs end to end | {_f(b.wall)} | {_mem(b)} | {_status(b)} |")
+    if res.get("samples") is not None:
+        sm = res["samples"]
+        L.append(f"| bundled sample logs (`divergence analyse sample_logs`) | {_f(sm.wall)} | {_mem(sm)} | {_status(sm)} |")
     if "help" in res:
         L.append(f"| `divergence --help` (best of 5) | {_f(res['help'], 2)} | – | ok |")
     L.append("")
@@ -415,14 +426,14 @@ def check_targets(res: dict) -> list[tuple[str, str, str]]:
     big = [row for row in res.get("scaling", []) if abs(row["data"]["events"] - 1_500_000) < 100_000]
     if big:
         o = big[0]["ours"]
-        out.append(("1.5M events ≤ 15 s", f"{_f(o.wall)} s" + ("" if o.ok else f" ({o.note})"), _yn(o.ok and o.wall <= TARGETS["wall_1500k_s"])))
-        out.append(("1.5M events ≤ 3 GB peak RSS", f"{_f(o.rss_tree_mib, 0)} MiB (tree)", _yn(o.ok and o.rss_tree_mib <= TARGETS["rss_1500k_mib"])))
+        out.append((f"1.5M events ≤ {TARGETS['wall_1500k_s']:g} s", f"{_f(o.wall)} s" + ("" if o.ok else f" ({o.note})"), _yn(o.ok and o.wall <= TARGETS["wall_1500k_s"])))
+        out.append((f"1.5M events ≤ {TARGETS['rss_1500k_mib'] / 1024:g} GiB peak RSS", f"{_f(o.rss_tree_mib, 0)} MiB (tree)", _yn(o.ok and o.rss_tree_mib <= TARGETS["rss_1500k_mib"])))
     fin = [row for row in res.get("naive", []) if row["naive"].ok and row["ours"].ok]
     if fin:
         ratios = [row["naive"].wall / row["ours"].wall for row in fin]
-        out.append(("≥ 30× faster than naive where it finishes", ", ".join(f"{_ratio(r)}×" for r in ratios), _yn(min(ratios) >= TARGETS["ratio"])))
+        out.append((f"≥ {TARGETS['ratio']:g}× faster than naive where it finishes", ", ".join(f"{_ratio(r)}×" for r in ratios), _yn(min(ratios) >= TARGETS["ratio"])))
     elif res.get("naive"):
-        out.append(("≥ 30× faster than naive where it finishes", "naive finished at no size", "n/a"))
+        out.append((f"≥ {TARGETS['ratio']:g}× faster than naive where it finishes", "naive finished at no size", "n/a"))
     sc = [row for row in res.get("scaling", []) if row["ours"].ok and row["data"]["events"] >= 400_000]
     if len(sc) >= 2:
         per = [row["ours"].wall / row["data"]["events"] * 1e6 for row in sc]
@@ -440,7 +451,10 @@ def check_targets(res: dict) -> list[tuple[str, str, str]]:
             )
     b = res.get("bpic")
     if b is not None:
-        out.append(("five BPIC 2015 logs ≤ 60 s", f"{_f(b.wall)} s" + ("" if b.ok else f" ({b.note})"), _yn(b.ok and b.wall <= TARGETS["bpic_s"])))
+        out.append((f"five BPIC 2015 logs ≤ {TARGETS['bpic_s']:g} s", f"{_f(b.wall)} s" + ("" if b.ok else f" ({b.note})"), _yn(b.ok and b.wall <= TARGETS["bpic_s"])))
+    sm = res.get("samples")
+    if sm is not None:
+        out.append((f"bundled sample logs ≤ {TARGETS['samples_s']:g} s", f"{_f(sm.wall)} s" + ("" if sm.ok else f" ({sm.note})"), _yn(sm.ok and sm.wall <= TARGETS["samples_s"])))
     if "help" in res:
         out.append(("`divergence --help` < 1 s", f"{res['help']:.2f} s", _yn(res["help"] < TARGETS["help_s"])))
     return out
@@ -538,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, help="pass --bootstrap N to divergence analyse (default: its own default, 50)")
     p.add_argument("--options-at", default="1.5M", help="size at which to also time --bootstrap 0 and --no-graphs ('' = skip; default 1.5M)")
     p.add_argument("--profile-at", default="", help="size at which to cProfile our pipeline and print the top costs (default: none)")
-    p.add_argument("--stages-at", default="", help="size at which to time each stage of our pipeline (default: none)")
+    p.add_argument("--stages-at", default="1.5M", help="size at which to time each stage of our pipeline ('' = skip; default 1.5M)")
     p.add_argument("--bpic", default=str(_BPIC), help="folder of the BPIC 2015 logs ('' = skip)")
     p.add_argument("--md", default=str(_REPO / "docs" / "benchmark.md"), help="write the Markdown here ('' = do not write)")
     p.add_argument("--work", help="folder for generated logs (default: a temporary folder, removed at the end)")
@@ -556,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = [] if args.bootstrap is None else ["--bootstrap", str(args.bootstrap)]
     options_at = parse_size(args.options_at) if args.options_at and not args.quick else None
     profile_at = parse_size(args.profile_at) if args.profile_at else None
-    stages_at = parse_size(args.stages_at) if args.stages_at else None
+    stages_at = parse_size(args.stages_at) if args.stages_at and not args.quick else None
 
     facts = machine_facts()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
@@ -620,6 +634,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"bpic2015: skipped, {bp} absent", flush=True)
                 res["bpic"] = None
+
+        samples = _REPO / "sample_logs"
+        if samples.is_dir():
+            sm = run_ours("samples", samples, work, extra, args.cap)
+            print(f"sample logs: {_f(sm.wall)} s, {_mem(sm)} MiB {'' if sm.ok else sm.note}", flush=True)
+            res["samples"] = sm
+            flush()
 
         if stages_at:
             r, spans = stages_ours(data[stages_at][0], work, args.bootstrap, args.cap)
