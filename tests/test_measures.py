@@ -401,3 +401,28 @@ def test_language_process_pool_matches_serial(monkeypatch):
     assert np.array_equal(serial["language"], pooled["language"])
     with pytest.raises(OptionError):
         compute_measures(ps, names=["language"], n_jobs=0)
+
+
+def test_pair_budgets_keep_small_pairs_exact_and_share_the_rest():
+    from divergence.measures.emd import pair_budgets
+
+    assert pair_budgets([4, 6, 9], total=100, per_pair=100) == [4, 6, 9]  # all fit
+    assert pair_budgets([4, 6, 9], total=100, per_pair=5) == [4, 5, 5]  # the per-pair cap alone
+    # 4 fits; 6 and 9 share the remaining 11 cells: level 5
+    assert pair_budgets([4, 6, 9], total=15, per_pair=100) == [4, 5, 5]
+    assert pair_budgets([10, 10], total=1, per_pair=100) == [1, 1]  # at least one cell each
+
+
+def test_language_total_budget_caps_the_largest_pairs_with_one_warning_for_many():
+    (a,) = make_profiles({"a": [("AB", 1)]})
+    units = [dataclasses.replace(with_variants(a, {("A",) * (k + 1): 3, ("B",): 2, ("C",): 1}), unit=f"u{k}")
+             for k in range(4)]  # 3 variants each: 6 pairs of 9 cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = compute_measures(units, names=["language"], max_total_cells=54)
+    assert exact.details["language"]["capped_pairs"] == []
+    with pytest.warns(DivergenceWarning, match=r"language: 6 of 6 unit pairs need more ground distances"):
+        res = compute_measures(units, names=["language"], max_total_cells=24)  # 4 cells a pair: 2 x 2 variants
+    det = res.details["language"]
+    assert len(det["warnings"]) == 1 and det["max_total_cells"] == 24
+    assert all(c["kept"] == [2, 2] for c in det["capped_pairs"]) and len(det["capped_pairs"]) == 6

@@ -15,8 +15,9 @@ on resampled profiles (see :func:`divergence.families.cluster.bootstrap_stabilit
 =============  ==============================================================
 ``language``   earth mover's distance between the stochastic languages
                (variant -> share of cases), normalised Levenshtein ground
-               distance; equal to :func:`pm4py.compute_emd`; exact for
-               every pair up to :data:`LANGUAGE_MAX_CELLS` ground distances
+               distance; equal to :func:`pm4py.compute_emd`; exact while
+               all pairs need at most :data:`LANGUAGE_TOTAL_CELLS` ground
+               distances together (else the largest pairs share the rest)
 ``flow``       Jensen-Shannon distance (base 2) between directly-follows edge
                frequencies, with artificial start ``▶`` and end ``■`` edges
 ``activities`` weighted Jaccard distance between the shares of cases that
@@ -56,11 +57,13 @@ __all__ = [
     "END",
     "PERFORMANCE_SCALE",
     "LANGUAGE_MAX_CELLS",
+    "LANGUAGE_TOTAL_CELLS",
     "log_duration",
 ]
 
 #: Most cells of one pair's language cost matrix solved exactly (see :func:`language`).
 LANGUAGE_MAX_CELLS = _language.LANGUAGE_MAX_CELLS
+LANGUAGE_TOTAL_CELLS = _language.LANGUAGE_TOTAL_CELLS
 
 #: The ``performance`` measure's scale, in decades of throughput time on the
 #: log10(1 + seconds) scale: a whole distribution shifted by this much (10×
@@ -150,7 +153,7 @@ def compute_measures(
         Measures to compute, default all of :data:`MEASURES`.
     **opts
         Options passed to the measures that accept them (e.g.
-        ``max_cells=`` and ``coverage=`` of :func:`language`, ``scale=`` of
+        ``max_cells=``, ``max_total_cells=`` and ``coverage=`` of :func:`language`, ``scale=`` of
         :func:`performance`).
 
     Returns
