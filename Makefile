@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench samples clean
+.PHONY: demo test bench peers samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.bench
+
+peers: $(VENV)/.installed-test
+	$(PIP) install -e ".[peers]"
+	$(BIN)/python -m benchmarks.peers
 
 samples: $(VENV)/.installed
 	$(BIN)/python -m divergence.samples --out sample_logs
