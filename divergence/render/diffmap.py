@@ -143,8 +143,9 @@ def difference_map(
     title: str | None = None,
     target_name: str = "the target",
     significant: Mapping[str, Mapping] | None = None,
+    png: bool = True,
 ) -> list[Path]:
-    """Draw where a unit differs from a target; writes ``.svg`` and ``.png``.
+    """Draw where a unit differs from a target; writes ``.svg`` and (with ``png``) ``.png``.
 
     Returns
     -------
@@ -160,7 +161,9 @@ def difference_map(
     sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
     if not sel.has_differences:
         return []
-    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant).write(path_stem)
+    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant).write(
+        path_stem, png=png
+    )
 
 
 def difference_map_scene(

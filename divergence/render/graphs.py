@@ -172,6 +172,7 @@ def process_map(
     max_activities: int = 60,
     max_edges: int = 150,
     title: str | None = None,
+    png: bool = True,
 ) -> list[Path]:
     """Draw a profile's most frequent behaviour as a layered process map.
 
@@ -189,16 +190,18 @@ def process_map(
         Most edges drawn.
     title : str, optional
         Default: "Process map: <process> · <unit>".
+    png : bool, default True
+        Also write the PNG (most of the drawing time of a large map).
 
     Returns
     -------
     list of Path
-        The SVG and PNG written.
+        The SVG and PNG written (the SVG only without ``png``).
     """
     scene = process_map_scene(
         profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges, title=title
     )
-    return scene.write(path_stem)
+    return scene.write(path_stem, png=png)
 
 
 def process_map_scene(
