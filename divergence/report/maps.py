@@ -156,16 +156,41 @@ def run_jobs(jobs: list) -> Iterator[tuple[str, Any]]:
     """Run ``(key, thunk)`` jobs; yields ``(key, result)`` in job order, as they finish.
 
     On two worker processes at most (:func:`divergence.parallel.fork_iter`)
-    when there are enough jobs, else in this process.
+    when there are enough jobs, else in this process. A unit's difference
+    map runs right after its process map in the same process (``map:<unit>``
+    then ``diff:<unit>``, keys alone or last in a tuple), which reuses the
+    unit's transitions table.
     """
     from ..render.raster import release_canvas
 
+    tasks = _together(jobs)
     workers = min(2, parallel.cores()) if len(jobs) >= _PARALLEL_MIN_JOBS else 1
+
+    def run(t: int) -> list:
+        return [jobs[i][1]() for i in tasks[t]]
+
     try:
-        for (key, _), paths in zip(jobs, parallel.fork_iter(lambda i: jobs[i][1](), len(jobs), workers=workers)):
-            yield key, paths
+        for idx, results in zip(tasks, parallel.fork_iter(run, len(tasks), workers=workers)):
+            for i, paths in zip(idx, results):
+                yield jobs[i][0], paths
     finally:
         release_canvas()  # the pixels kept between drawings are not needed after the last
+
+
+def _together(jobs: list) -> list[list[int]]:
+    """Job indices in tasks: each job alone, but ``diff:<unit>`` with the ``map:<unit>`` just before it."""
+    def name(key) -> str:
+        k = key[-1] if isinstance(key, tuple) else key
+        return k if isinstance(k, str) else ""
+
+    tasks: list[list[int]] = []
+    for i, (key, _) in enumerate(jobs):
+        n = name(key)
+        if tasks and n.startswith("diff:") and name(jobs[i - 1][0]) == "map:" + n[5:] and len(tasks[-1]) == 1:
+            tasks[-1].append(i)
+        else:
+            tasks.append([i])
+    return tasks
 
 
 def svg_of(paths: list[Path]) -> Path:
