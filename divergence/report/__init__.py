@@ -76,10 +76,12 @@ def write_outputs(
         jobs += [((p, "models"), partial(write_models, pr, tmp / folders[p] / "models"))
                  for p, pr in result.processes.items()]
         jobs.append(((None, "workbook"), partial(write_workbook, result, tmp / "divergence.xlsx", min_cases=min_cases)))
-        if graphs:
+        if graphs:  # every process's charts first (one task, see maps.run_jobs), then the maps
+            drawings = []
             for p, pr in result.processes.items():
                 graph_paths[p] = {}
-                jobs += [((p, k), job) for k, job in graph_jobs(pr, tmp / folders[p] / "graphs", min_cases=min_cases)]
+                drawings += [((p, k), job) for k, job in graph_jobs(pr, tmp / folders[p] / "graphs", min_cases=min_cases)]
+            jobs += sorted(drawings, key=lambda job: ":" in job[0][1])  # stable: charts, then maps in order
         label = "writing tables and drawing graphs" if graphs else "writing tables"
         summary_text = ""
         for done, ((p, key), value) in enumerate(run_jobs(jobs), start=1):

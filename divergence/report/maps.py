@@ -178,19 +178,27 @@ def run_jobs(jobs: list) -> Iterator[tuple[str, Any]]:
 
 
 def _together(jobs: list) -> list[list[int]]:
-    """Job indices in tasks: each job alone, but ``diff:<unit>`` with the ``map:<unit>`` just before it."""
+    """Job indices in tasks, each run in one process: a ``diff:<unit>`` with the ``map:<unit>`` just before
+    it (they share the unit's transitions), consecutive charts together (the first PNG imports
+    matplotlib's renderer, 0.5 s: once, not in every worker); every other job alone."""
     def name(key) -> str:
         k = key[-1] if isinstance(key, tuple) else key
         return k if isinstance(k, str) else ""
 
     tasks: list[list[int]] = []
     for i, (key, _) in enumerate(jobs):
-        n = name(key)
-        if tasks and n.startswith("diff:") and name(jobs[i - 1][0]) == "map:" + n[5:] and len(tasks[-1]) == 1:
+        n, prev = name(key), name(jobs[i - 1][0]) if i else ""
+        if tasks and n.startswith("diff:") and prev == "map:" + n[5:] and len(tasks[-1]) == 1:
+            tasks[-1].append(i)
+        elif tasks and n in _CHARTS and prev in _CHARTS:
             tasks[-1].append(i)
         else:
             tasks.append([i])
     return tasks
+
+
+#: The charts :func:`graph_jobs` draws (SVG and PNG).
+_CHARTS = {"heatmap", "coverage", "costs", "tornado", "waves"}
 
 
 def svg_of(paths: list[Path]) -> Path:
