@@ -136,7 +136,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             {"source": r["source"], "target": r["target"], "cases": int(r["cases"])} for r in mine.head(20).to_dict("records")
         ]
     common = {
-        "edges": sorted({(r["source"], r["target"]) for r in core.edges.to_dict("records")}),
+        "edges": sorted(set(zip(core.edges["source"].tolist(), core.edges["target"].tolist()))),
         "variants": [list(v) for v in dict.fromkeys(core.variants["variant"])][:20],
     }
     return {
