@@ -82,3 +82,52 @@ def test_text_is_never_a_formula_and_bytes_are_stable(tmp_path, monkeypatch):
     assert [ws.cell(row=r, column=1).value for r in (2, 3)] == ["'=HYPERLINK(\"x\")", "'@SUM(A1)"]
     assert all(ws.cell(row=r, column=1).data_type == "s" for r in (2, 3))
     assert ws.cell(row=2, column=2).number_format == "0.0%"
+
+
+def test_fast_writer_gives_the_bytes_openpyxl_writes_cell_by_cell(tmp_path, monkeypatch):
+    """The usual writer (a skeleton by openpyxl, the cells as text) and openpyxl cell by cell: the same file."""
+    import numpy as np
+    import pandas as pd
+
+    from divergence.report import workbook
+
+    class FakeResult:
+        processes = {}
+
+    frames = {
+        "Summary": pd.DataFrame({"process": ["p", " lead", "trail ", "", "é→😀", "a&b<c>d\"e'f\r\ng\th", "=1+1", "#N/A"],
+                                 "cost_gbp_low": [1.5, np.nan, np.inf, 0, -2, 1e20, 123456789012345678, 0.1 + 0.2],
+                                 "share": [0.25, None, 1, 2, 3, 4, 5, 6],
+                                 "flag": [True, False, np.bool_(True), None, 1, 0, "x", 2.5],
+                                 "steps": [("a", "b"), [], None, "s", 1, 2, 3, 4]}),
+        "Families": pd.DataFrame({"unit": ["u1", "u2"], "wave": [1, 2], "fitness": [0.5, 1.0]}),
+        "Costs": pd.DataFrame(),
+        "Backlog": pd.DataFrame({"other": []}),
+        "Waves": pd.DataFrame({"process": ["p"], "cases": [np.int64(7)], "effort_days_high": [3.25]}),
+    }
+    monkeypatch.setattr(workbook, "workbook_sheets", lambda result, min_cases=1: frames)
+    fast = tmp_path / "fast.xlsx"
+    workbook._fast_xlsx(workbook._sheets(FakeResult(), 1))  # takes every cell above (raises nothing)
+    write_workbook(FakeResult(), fast)
+
+    def slow(_sheets):
+        raise workbook._Unusual("test")
+
+    monkeypatch.setattr(workbook, "_fast_xlsx", slow)
+    reference = tmp_path / "slow.xlsx"
+    write_workbook(FakeResult(), reference)
+    assert fast.read_bytes() == reference.read_bytes()
+
+
+def test_text_a_worksheet_cannot_hold_is_refused_as_before(tmp_path, monkeypatch):
+    import pandas as pd
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    from divergence.report import workbook
+
+    class FakeResult:
+        processes = {}
+
+    monkeypatch.setattr(workbook, "workbook_sheets", lambda result, min_cases=1: {"Summary": pd.DataFrame({"a": ["x\x01"]})})
+    with pytest.raises(IllegalCharacterError):
+        write_workbook(FakeResult(), tmp_path / "bad.xlsx")

@@ -22,13 +22,14 @@ import pandas as pd
 from ..errors import OptionError
 from ..privacy import OTHER
 from ..profile import UnitProfile
-from .graphs import END, MAX_ACTIVITIES, MAX_EDGES, START, TargetGraph, _all_edges, _draw, _Edge, _Node, _terminal, _wrap
+from .graphs import (
+    END, MAX_ACTIVITIES, MAX_EDGES, START, TargetGraph, _all_edges, _draw, _Edge, _memo, _Node, _terminal, _wrap,
+)
 from .scene import Scene
 from .style import DIFF_COLOURS, EDGE, format_count, tint
 
 __all__ = ["DifferenceSelection", "select_difference", "difference_map", "difference_map_scene"]
 
-_RANK = ["_strength", "_freq"]
 #: Colour of differences a test did not find significant.
 NOT_SIGNIFICANT = "#AAAAAA"
 #: A share difference below this (half a percentage point) is no difference.
@@ -92,25 +93,25 @@ def select_difference(
         raise OptionError(f"max_activities must be between 1 and {MAX_ACTIVITIES}, got {max_activities!r}")
     if not 1 <= max_edges <= MAX_EDGES:
         raise OptionError(f"max_edges must be between 1 and {MAX_EDGES}, got {max_edges!r}")
-    u_acts, u_edges = _shares(unit)
+    u_acts, u_edges, u_n = _shares(unit)
     observed = isinstance(target, UnitProfile)
     if observed:
-        t_acts, t_edges = _shares(target)
+        t_acts, t_edges, t_n = _shares(target)
     else:
-        t_acts, t_edges = _model_sides(target)
-    acts = _compare(u_acts, t_acts, ["activity"], observed)
-    edges = _compare(u_edges, t_edges, ["source", "target"], observed)
+        t_acts, t_edges, t_n = _model_sides(target)
+    # plain Python over a few hundred rows: a frame per step cost ~0.1 s a map
+    acts = _compare(u_acts, u_n, t_acts, t_n, observed)
+    edges = _compare(u_edges, u_n, t_edges, t_n, observed)
     keep_a, keep_e = _walk(acts, edges, max_activities, max_edges)
-    kept_acts = acts[acts["activity"].isin(keep_a)].drop(columns=_RANK).reset_index(drop=True)
-    kept = [k in keep_e for k in zip(edges["source"], edges["target"])]
-    kept_edges = edges[kept].drop(columns=_RANK).reset_index(drop=True)
+    kept_acts = _frame([r for r in acts if r[0] in keep_a], ["activity"])
+    kept_edges = _frame([r for r in edges if r[0] in keep_e], ["source", "target"])
     return DifferenceSelection(kept_acts, kept_edges, len(acts), len(edges), observed)
 
 
-def _walk(acts: pd.DataFrame, edges: pd.DataFrame, max_activities: int, max_edges: int) -> tuple[set, set]:
-    """Activity names and edge keys kept by :func:`select_difference`'s walk over both rankings."""
-    items = [(s, f, 0, (a,)) for a, s, f in zip(acts["activity"], acts["_strength"], acts["_freq"])]
-    items += [(s, f, 1, (u, v)) for u, v, s, f in zip(edges["source"], edges["target"], edges["_strength"], edges["_freq"])]
+def _walk(acts: list, edges: list, max_activities: int, max_edges: int) -> tuple[set, set]:
+    """Activity names and edge keys kept by :func:`select_difference`'s walk over both rankings (rows of :func:`_compare`)."""
+    items = [(r[6], r[7], 0, (r[0],)) for r in acts]
+    items += [(r[6], r[7], 1, r[0]) for r in edges]
     items.sort(key=lambda it: (-it[0], -it[1], it[2], it[3]))
     keep_a: set = set()
     keep_e: set = set()
@@ -125,9 +126,10 @@ def _walk(acts: pd.DataFrame, edges: pd.DataFrame, max_activities: int, max_edge
         if len(keep_a) + len(new) <= max_activities:
             keep_a |= new
             keep_e.add(key)
-    for u, v in zip(edges["source"], edges["target"]):  # strongest first
+    for r in edges:  # strongest first
         if len(keep_e) >= max_edges:
             break
+        u, v = r[0]
         if (u in keep_a or u == START) and (v in keep_a or v == END):
             keep_e.add((u, v))
     return keep_a, keep_e
@@ -143,8 +145,9 @@ def difference_map(
     title: str | None = None,
     target_name: str = "the target",
     significant: Mapping[str, Mapping] | None = None,
+    png: bool = True,
 ) -> list[Path]:
-    """Draw where a unit differs from a target; writes ``.svg`` and ``.png``.
+    """Draw where a unit differs from a target; writes ``.svg`` and (with ``png``) ``.png``.
 
     Returns
     -------
@@ -160,7 +163,9 @@ def difference_map(
     sel = select_difference(unit_profile, target, max_activities=max_activities, max_edges=max_edges)
     if not sel.has_differences:
         return []
-    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant).write(path_stem)
+    return _scene(unit_profile, sel, title=title, target_name=target_name, significant=significant).write(
+        path_stem, png=png
+    )
 
 
 def difference_map_scene(
@@ -181,62 +186,73 @@ def difference_map_scene(
 # ---------------------------------------------------------------- selection
 
 
-def _shares(p: UnitProfile) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per activity and per transition (start and end included): cases and share of the profile's cases."""
+def _shares(p: UnitProfile) -> tuple[dict, dict, int]:
+    """Cases per activity and per transition (start and end included), and the profile's cases.
+
+    Kept for the next call on the same profile (the target side of every
+    difference map of a process); callers must not change the frames.
+    """
+    return _memo("shares", p, _shares_of)
+
+
+def _shares_of(p: UnitProfile) -> tuple[dict, dict, int]:
     n = max(int(p.cases), 1)
-    a = p.activities[p.activities["activity"] != OTHER][["activity", "cases"]].copy()
-    a["activity"] = a["activity"].astype(str)
+    acts: dict = {}
+    for a, c in zip(p.activities["activity"].tolist(), p.activities["cases"].tolist()):
+        if a != OTHER:
+            acts[str(a)] = int(c)
     e = _all_edges(p)
-    e = e[(e["source"] != OTHER) & (e["target"] != OTHER)][["source", "target", "cases"]].copy()
-    e = e.groupby(["source", "target"], as_index=False, sort=False)["cases"].sum()
-    for f in (a, e):
-        f["cases"] = f["cases"].astype("int64")
-        f["share"] = f["cases"] / n
-    return a, e
+    edges: dict = {}
+    for s, t, c in zip(e["source"].tolist(), e["target"].tolist(), e["cases"].tolist()):
+        if s != OTHER and t != OTHER:
+            edges[(s, t)] = edges.get((s, t), 0) + int(c)
+    return acts, edges, n
 
 
-def _model_sides(t: TargetGraph) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A model's activities and transitions, with unknown cases and shares."""
+def _model_sides(t: TargetGraph) -> tuple[set, set, None]:
+    """A model's activities and transitions (their cases and shares are unknown)."""
     acts = {str(a) for a in t.activities} | {str(a) for a in t.start} | {str(a) for a in t.end}
     acts |= {str(a) for e in t.edges for a in e}
     edges = {(str(s), str(x)) for s, x in t.edges}
     edges |= {(START, str(a)) for a in t.start} | {(str(a), END) for a in t.end}
+    return acts, edges, None
+
+
+def _compare(u: dict, n_u: int, t, n_t: int | None, observed: bool) -> list[tuple]:
+    """Both sides joined on their keys, strongest difference first.
+
+    Rows ``(key, unit_cases, unit_share, target_share, difference, where,
+    strength, freq)``; ``t`` is ``key -> cases`` when ``observed``, else a
+    set of keys (a model: shares unknown, NaN).
+    """
     nan = float("nan")
-    a = pd.DataFrame({"activity": sorted(acts), "cases": nan, "share": nan})
-    e = pd.DataFrame(sorted(edges), columns=["source", "target"]) if edges else pd.DataFrame(columns=["source", "target"])
-    e["cases"] = nan
-    e["share"] = nan
-    return a, e
+    rows = []
+    for k in u.keys() | set(t):
+        in_u, in_t = k in u, k in t
+        uc = u[k] if in_u else 0
+        us = uc / n_u if in_u else 0.0
+        if observed:
+            ts = t[k] / n_t if in_t else 0.0
+            diff = us - ts
+            freq = max(us, ts)
+        else:
+            ts = nan
+            diff = us if in_u and not in_t else (-1.0 if in_t and not in_u else 0.0)
+            freq = us
+        where = "common" if in_u and in_t else ("unit" if in_u else "target")
+        rows.append((k, uc, us, ts, diff, where, abs(diff), freq))
+    rows.sort(key=lambda r: (-r[6], -r[7], r[0]))
+    return rows
 
 
-def _compare(u: pd.DataFrame, t: pd.DataFrame, keys: list[str], observed: bool) -> pd.DataFrame:
-    """Both sides outer-joined on ``keys``, with ``difference`` and ``where``, strongest difference first."""
-    u = u.rename(columns={"cases": "unit_cases", "share": "unit_share"})
-    t = t.rename(columns={"cases": "target_cases", "share": "target_share"})
-    u["_u"] = True
-    t["_t"] = True
-    m = u.merge(t, on=keys, how="outer")
-    in_u = m["_u"].eq(True)
-    in_t = m["_t"].eq(True)
-    m["unit_cases"] = m["unit_cases"].fillna(0).astype("int64")
-    m["unit_share"] = m["unit_share"].fillna(0.0).astype(float)
-    if observed:
-        m["target_cases"] = m["target_cases"].fillna(0).astype("int64")
-        m["target_share"] = m["target_share"].fillna(0.0).astype(float)
-        m["difference"] = m["unit_share"] - m["target_share"]
-    else:
-        m["target_share"] = float("nan")
-        m["difference"] = 0.0
-        m.loc[in_u & ~in_t, "difference"] = m.loc[in_u & ~in_t, "unit_share"]
-        m.loc[in_t & ~in_u, "difference"] = -1.0
-    m["where"] = "common"
-    m.loc[in_u & ~in_t, "where"] = "unit"
-    m.loc[in_t & ~in_u, "where"] = "target"
-    m["_strength"] = m["difference"].abs()
-    m["_freq"] = m[["unit_share", "target_share"]].fillna(0.0).max(axis=1)
-    m = m.sort_values(["_strength", "_freq", *keys], ascending=[False, False] + [True] * len(keys), kind="stable")
-    cols = [*keys, "unit_cases", "unit_share", "target_share", "difference", "where", "_strength", "_freq"]
-    return m[cols].reset_index(drop=True)
+def _frame(rows: list, keys: list[str]) -> pd.DataFrame:
+    """Rows of :func:`_compare` as the frame :class:`DifferenceSelection` holds."""
+    cols = {k: [r[0][i] if len(keys) > 1 else r[0] for r in rows] for i, k in enumerate(keys)}
+    for j, name in enumerate(["unit_cases", "unit_share", "target_share", "difference", "where"], start=1):
+        cols[name] = [r[j] for r in rows]
+    f = pd.DataFrame(cols)
+    return f.astype({k: "str" for k in keys} | {"unit_cases": "int64", "unit_share": float, "target_share": float,
+                                                   "difference": float, "where": "str"})
 
 
 # ---------------------------------------------------------------- drawing

@@ -172,6 +172,7 @@ def process_map(
     max_activities: int = 60,
     max_edges: int = 150,
     title: str | None = None,
+    png: bool = True,
 ) -> list[Path]:
     """Draw a profile's most frequent behaviour as a layered process map.
 
@@ -189,16 +190,18 @@ def process_map(
         Most edges drawn.
     title : str, optional
         Default: "Process map: <process> · <unit>".
+    png : bool, default True
+        Also write the PNG (most of the drawing time of a large map).
 
     Returns
     -------
     list of Path
-        The SVG and PNG written.
+        The SVG and PNG written (the SVG only without ``png``).
     """
     scene = process_map_scene(
         profile, coverage=coverage, max_activities=max_activities, max_edges=max_edges, title=title
     )
-    return scene.write(path_stem)
+    return scene.write(path_stem, png=png)
 
 
 def process_map_scene(
@@ -242,7 +245,33 @@ def process_map_scene(
 # ---------------------------------------------------------------- selection
 
 
+#: Per-profile tables kept for the next drawing of the same profile object
+#: (a unit's process map and its difference map; the target side of every
+#: difference map of a process): ``(kind, id) -> (profile, value)``. The
+#: profile is held, so its id cannot be reused while the entry lives.
+_MEMO: dict[tuple[str, int], tuple[object, object]] = {}
+_MEMO_SIZE = 8
+
+
+def _memo(kind: str, obj, fn):
+    """``fn(obj)``, reused while ``obj`` is one of the last few objects asked about; callers must not change it."""
+    key = (kind, id(obj))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    value = fn(obj)
+    while len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = (obj, value)
+    return value
+
+
 def _all_edges(profile: UnitProfile) -> pd.DataFrame:
+    """Every transition of ``profile``, from :data:`START` and to :data:`END` included (shared: do not change it)."""
+    return _memo("edges", profile, _all_edges_of)
+
+
+def _all_edges_of(profile: UnitProfile) -> pd.DataFrame:
     cols = ["source", "target", "events", "cases", "median_wait_s"]
     e = profile.edges[cols].copy()
     s = profile.start_activities()

@@ -221,15 +221,21 @@ class Scene:
         canvas.paint(self, scale)
         return encode_png(canvas.pixels[:hpx, :wpx], dpi=72 * scale)
 
-    def write(self, path_stem: str | Path) -> list[Path]:
-        """Write ``stem.svg`` and ``stem.png`` (see :func:`png_scale`); returns both paths."""
+    def write(self, path_stem: str | Path, *, png: bool = True) -> list[Path]:
+        """Write ``stem.svg`` and (unless ``png`` is false) ``stem.png`` (see :func:`png_scale`); returns the paths.
+
+        The PNG is most of the cost of a large map (pixels to paint and
+        compress); the SVG alone is a few milliseconds.
+        """
         stem = Path(path_stem)
         stem.parent.mkdir(parents=True, exist_ok=True)
         svg = stem.with_name(stem.name + ".svg")
-        png = stem.with_name(stem.name + ".png")
         svg.write_bytes(self.to_svg().encode("utf-8"))  # "\n" on every platform
-        png.write_bytes(self.to_png())
-        return [svg, png]
+        if not png:
+            return [svg]
+        raster = stem.with_name(stem.name + ".png")
+        raster.write_bytes(self.to_png())
+        return [svg, raster]
 
 
 def png_scale(width_pt: float, height_pt: float) -> float:

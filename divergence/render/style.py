@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
 
-import matplotlib
-
 __all__ = [
     "PALETTE",
     "SERIES",
@@ -93,6 +91,8 @@ _RC = {
 @contextmanager
 def rc() -> Iterator[None]:
     """Matplotlib settings of every figure: DejaVu Sans, no TeX, fixed SVG hash salt."""
+    import matplotlib
+
     with matplotlib.rc_context(_RC):
         yield
 
@@ -116,7 +116,23 @@ def font_file(weight: str = "normal") -> str:
     import os
 
     name = "DejaVuSans-Bold.ttf" if weight == "bold" else "DejaVuSans.ttf"
-    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+    return os.path.join(_mpl_data(), "fonts", "ttf", name)
+
+
+@lru_cache(maxsize=1)
+def _mpl_data() -> str:
+    """matplotlib's data folder, found without importing matplotlib (0.3-0.5 s) when it is where matplotlib keeps it."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        data = os.path.join(folder, "mpl-data")
+        if os.path.isfile(os.path.join(data, "fonts", "ttf", "DejaVuSans.ttf")):
+            return data
+    import matplotlib
+
+    return matplotlib.get_data_path()
 
 
 @lru_cache(maxsize=2)
@@ -142,10 +158,42 @@ def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, fl
 
 @lru_cache(maxsize=256)
 def to_hex(colour: object) -> str:
-    """``colour`` (a name, hex string or RGB tuple) as lower-case ``#rrggbb``."""
+    """``colour`` (a name, hex string or RGB tuple) as lower-case ``#rrggbb``.
+
+    ``#rrggbb``, RGB(A) tuples in [0, 1] and white and black directly (as
+    matplotlib's ``to_hex`` gives them: a process map then needs no
+    matplotlib); other colours by matplotlib.
+    """
+    rgb = _plain_rgb(colour)
+    if rgb is not None:
+        return "#" + "".join(format(round(v * 255), "02x") for v in rgb)
     from matplotlib.colors import to_hex as _to_hex
 
     return _to_hex(colour, keep_alpha=False)
+
+
+_NAMED = {"white": "#ffffff", "black": "#000000", "w": "#ffffff", "k": "#000000"}
+
+
+def _plain_rgb(colour: object) -> tuple[float, float, float] | None:
+    """The RGB of a ``#rrggbb`` string, a named white or black, or an RGB(A) tuple in [0, 1], as matplotlib's
+    ``to_rgb`` gives it; None for anything else."""
+    if isinstance(colour, str):
+        c = _NAMED.get(colour.lower(), colour)
+        if len(c) == 7 and c[0] == "#":
+            try:
+                return tuple(int(c[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+            except ValueError:
+                return None
+        return None
+    if isinstance(colour, tuple) and len(colour) in (3, 4):
+        try:
+            v = tuple(float(x) for x in colour)
+        except (TypeError, ValueError):
+            return None
+        if all(0 <= x <= 1 for x in v):
+            return v[:3]  # type: ignore[return-value]
+    return None
 
 
 def wrap_to_width(text: str, size: float, width: float, weight: str = "normal") -> list[str]:
@@ -199,8 +247,11 @@ def format_gbp(x: float, _pos: object = None) -> str:
 
 def tint(colour: str, amount: float) -> tuple[float, float, float]:
     """``colour`` mixed with white: ``amount`` 0 is white, 1 is the colour."""
-    from matplotlib.colors import to_rgb
+    rgb = _plain_rgb(colour)
+    if rgb is None:
+        from matplotlib.colors import to_rgb
 
-    r, g, b = to_rgb(colour)
+        rgb = to_rgb(colour)
+    r, g, b = rgb
     a = min(max(amount, 0.0), 1.0)
     return (1 - a + a * r, 1 - a + a * g, 1 - a + a * b)

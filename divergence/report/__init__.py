@@ -40,7 +40,6 @@ def write_outputs(
         ``out``.
     """
     from .html import render_html
-    from .summary import build_summary, dumps
     from .tables import write_process_tables
 
     out = Path(out)
@@ -56,50 +55,56 @@ def write_outputs(
         entries = ["report.html", "summary.json", "divergence.xlsx"]
         graph_paths: dict[str, dict[str, Path]] = {}
         table_links: dict[str, dict[str, str]] = {}
+        model_links: dict[str, dict[str, str]] = {}  # the target's and every unit's model as laid-out BPMN
         folders: dict[str, str] = {}
-        # tables and graphs of every process are independent jobs: they share
-        # one pool of two workers (tables first, the longest single job)
+        # every output but the page is an independent job: they share one pool
+        # of two workers, the longest first (tables, summary, models, workbook),
+        # then the drawings; the page is written last, from their files
         from functools import partial
 
+        from .bpmn import write_models
         from .maps import graph_jobs, run_jobs, svg_of
+        from .workbook import write_workbook
 
-        tables_jobs, drawing_jobs = [], []
-        for p, pr in result.processes.items():
+        for p in result.processes:
             folder_name = _unique(safe_name(p), entries)
             entries.append(folder_name)
             folders[p] = folder_name
-            folder = tmp / folder_name
-            tables_jobs.append(((p, "tables"), partial(write_process_tables, pr, folder, min_cases=min_cases)))
-            if graphs:
+        jobs: list = [((p, "tables"), partial(write_process_tables, pr, tmp / folders[p], min_cases=min_cases))
+                      for p, pr in result.processes.items()]
+        jobs.append(((None, "summary"), partial(_summary_text, result, stamp)))
+        jobs += [((p, "models"), partial(write_models, pr, tmp / folders[p] / "models"))
+                 for p, pr in result.processes.items()]
+        jobs.append(((None, "workbook"), partial(write_workbook, result, tmp / "divergence.xlsx", min_cases=min_cases)))
+        if graphs:  # every process's charts first (one task, see maps.run_jobs), then the maps
+            drawings = []
+            for p, pr in result.processes.items():
                 graph_paths[p] = {}
-                drawing_jobs += [((p, k), job) for k, job in graph_jobs(pr, folder / "graphs", min_cases=min_cases)]
-        jobs = tables_jobs + drawing_jobs
+                drawings += [((p, k), job) for k, job in graph_jobs(pr, tmp / folders[p] / "graphs", min_cases=min_cases)]
+            jobs += sorted(drawings, key=lambda job: ":" in job[0][1])  # stable: charts, then maps in order
         label = "writing tables and drawing graphs" if graphs else "writing tables"
+        summary_text = ""
         for done, ((p, key), value) in enumerate(run_jobs(jobs), start=1):
             if key == "tables":
                 table_links[p] = {k: f"{folders[p]}/{v.name}" for k, v in value.items()}
+            elif key == "models":
+                model_links[p] = {k: f"{folders[p]}/models/{v.name}" for k, v in value.items()}
+            elif key == "summary":
+                summary_text = value
+            elif key == "workbook":
+                pass
             elif value:  # a drawing that would carry no information writes nothing
                 graph_paths[p][key] = svg_of(value)
             progress(label, done, len(jobs))
         progress("writing report", 0, 1)
-        from .bpmn import write_models
-
-        model_links = {}  # the target's and every unit's model as laid-out BPMN
-        for p, pr in result.processes.items():
-            written = write_models(pr, tmp / folders[p] / "models")
-            model_links[p] = {k: f"{folders[p]}/models/{v.name}" for k, v in written.items()}
-        summary = build_summary(result, generated_at=stamp)
-        summary["outputs"] = {p: {"folder": folders[p], "tables": table_links[p], "models": model_links[p]}
-                              for p in result.processes}
-        (tmp / "summary.json").write_text(dumps(summary), encoding="utf-8")
+        outputs = {p: {"folder": folders[p], "tables": table_links[p], "models": model_links[p]}
+                   for p in result.processes}
+        (tmp / "summary.json").write_text(_with_outputs(summary_text, outputs), encoding="utf-8")
         (tmp / "report.html").write_text(
             render_html(result, graphs=graph_paths, tables=table_links, min_cases=min_cases, generated_at=stamp,
                         models=model_links, workbook="divergence.xlsx"),
             encoding="utf-8",
         )
-        from .workbook import write_workbook
-
-        write_workbook(result, tmp / "divergence.xlsx", min_cases=min_cases)
         (tmp / MANIFEST).write_text(json.dumps({"entries": entries}, indent=1) + "\n", encoding="utf-8")
         progress("writing report", 1, 1)
         _move_into_place(tmp, out, entries)
@@ -107,6 +112,30 @@ def write_outputs(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+#: Where ``summary.json``'s ``outputs`` go until the files are written (JSON escapes the NULs).
+_OUTPUTS_MARK = "\x00outputs\x00"
+
+
+def _summary_text(result: AnalysisResult, stamp: str) -> str:
+    """``summary.json`` as text, its ``outputs`` a mark for :func:`_with_outputs` (the slow part, in a worker)."""
+    from .summary import build_summary, dumps
+
+    summary = build_summary(result, generated_at=stamp)
+    summary["outputs"] = _OUTPUTS_MARK
+    return dumps(summary)
+
+
+def _with_outputs(text: str, outputs: dict) -> str:
+    """``summary.json`` with its ``outputs``: the text ``dumps`` gives the whole summary."""
+    from .summary import dumps
+
+    mark = json.dumps(_OUTPUTS_MARK)
+    if text.count(mark) != 1:
+        raise AssertionError("summary.json: the place of the outputs is not marked once")
+    part = dumps(outputs).rstrip("\n").replace("\n", "\n  ")  # one level in: "outputs" is a top-level key
+    return text.replace(mark, part)
 
 
 def _unique(name: str, taken: list[str]) -> str:

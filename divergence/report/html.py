@@ -433,8 +433,10 @@ HALF_WIDTH_PT = 560.0
 def _figure(path: Path | None, caption: str) -> str:
     if path is None or not Path(path).exists():
         return ""
-    png = Path(path).with_suffix(".png").name
-    links = f"<a href=\"{e(_rel(path))}\">SVG</a> · <a href=\"{e(_rel(Path(path).with_suffix('.png')))}\">{e(png)}</a>"
+    links = f"<a href=\"{e(_rel(path))}\">SVG</a>"
+    png = Path(path).with_suffix(".png")
+    if png.exists():  # charts have a PNG too; maps are SVG only
+        links += f" · <a href=\"{e(_rel(png))}\">{e(png.name)}</a>"
     size = Path(path).stat().st_size
     if size > INLINE_SVG_BYTES:
         return (f"<figure><p class=mute>This drawing ({size / 1e6:.1f} MB) is too large to include in the page; "

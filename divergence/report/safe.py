@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["neutralise_cell", "neutralise_frame", "write_csv", "safe_name"]
@@ -37,9 +39,58 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """Write ``df`` as UTF-8 CSV with formulas neutralised, deterministically."""
-    neutralise_frame(df).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    """Write ``df`` as UTF-8 CSV with formulas neutralised, deterministically.
+
+    The bytes of ``neutralise_frame(df).to_csv(path, index=False,
+    lineterminator="\\n", float_format="%.10g")``; frames of plain columns
+    (float64, integers, bools, text) are formatted here column by column and
+    written by the same :mod:`csv` writer, several times faster than
+    pandas' formatting value by value.
+    """
+    try:
+        header, columns = _csv_columns(df)
+    except _Unusual:
+        neutralise_frame(df).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+        return path
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(header)
+        out.writerows(zip(*columns))
     return path
+
+
+class _Unusual(Exception):
+    """A frame :func:`write_csv` leaves to pandas."""
+
+
+def _csv_columns(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """The header and every column as the text pandas writes (formulas neutralised)."""
+    if not len(df.columns) or not all(isinstance(c, str) for c in df.columns):
+        raise _Unusual
+    header = [neutralise_cell(c) for c in df.columns]
+    columns = []
+    for j in range(df.shape[1]):
+        s = df.iloc[:, j]
+        dt = s.dtype
+        if isinstance(dt, np.dtype) and dt.kind in "fiub" and dt.itemsize == 8 or dt == np.bool_:
+            values = s.to_numpy().tolist()
+            if dt.kind == "f":
+                columns.append(["" if v != v else "%.10g" % v for v in values])
+            else:
+                columns.append([str(v) for v in values])
+        elif dt == object or pd.api.types.is_string_dtype(dt):
+            col = []
+            for v in s.tolist():
+                if isinstance(v, str):
+                    col.append("'" + v if v.startswith(_FORMULA_START) else v)
+                elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                    col.append("")
+                else:
+                    raise _Unusual
+            columns.append(col)
+        else:
+            raise _Unusual
+    return header, columns
 
 
 def safe_name(name: str, *, max_len: int = 60) -> str:

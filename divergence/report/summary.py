@@ -47,6 +47,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
     family_of = pr.family_of
     unfinished = (getattr(result, "unfinished", None) or {}).get(pr.process, {})
     open_cases = unfinished.get("units", {})
+    counts = pr.significant_differences()  # every unit's, once
     units = {}
     for u in pr.units:
         prof = pr.profiles[u]
@@ -63,7 +64,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             "top10_variant_coverage": prof.top_variant_coverage(10),
             "period": {"first": prof.first.isoformat(), "last": prof.last.isoformat()},
             "cases_per_year": prof.cases_per_year,
-            **uncertainty.unit_summary(pr, u),
+            **uncertainty.unit_summary(pr, u, counts),
         }
     measures = {k: _matrix(v) for k, v in pr.matrices.items()}
     divergence = {
@@ -135,7 +136,7 @@ def _process(pr: ProcessResult, result: AnalysisResult) -> dict[str, Any]:
             {"source": r["source"], "target": r["target"], "cases": int(r["cases"])} for r in mine.head(20).to_dict("records")
         ]
     common = {
-        "edges": sorted({(r["source"], r["target"]) for r in core.edges.to_dict("records")}),
+        "edges": sorted(set(zip(core.edges["source"].tolist(), core.edges["target"].tolist()))),
         "variants": [list(v) for v in dict.fromkeys(core.variants["variant"])][:20],
     }
     return {

@@ -13,9 +13,15 @@ __all__ = ["process_summary", "unit_summary", "write_tables"]
 _Q = ("p10", "p50", "p90")
 
 
-def unit_summary(pr: ProcessResult, unit: str) -> dict[str, Any]:
-    """A unit's significant differences from the target (by kind) and its cost quantiles."""
-    out: dict[str, Any] = {"significant_differences": pr.significant_differences().get(unit)}
+def unit_summary(pr: ProcessResult, unit: str, counts: dict | None = None) -> dict[str, Any]:
+    """A unit's significant differences from the target (by kind) and its cost quantiles.
+
+    ``counts``: ``pr.significant_differences()`` if already at hand (it
+    counts every unit's; once per process, not per unit).
+    """
+    if counts is None:
+        counts = pr.significant_differences()
+    out: dict[str, Any] = {"significant_differences": counts.get(unit)}
     out["cost_quantiles"] = _quantiles(pr, unit, "unit")
     return out
 
