@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pv.add_argument("--key-env", default="DIVERGENCE_KEY", metavar="VAR", help="environment variable holding the pseudonymisation key (default: DIVERGENCE_KEY)")
     pv.add_argument("--no-graphs", action="store_true", help="skip drawing graphs (faster)")
+    pv.add_argument("--png", action="store_true",
+                    help="also write every process map and difference map as PNG, e.g. for slides (slower; "
+                         "default: SVG, which the report inlines; charts always get both)")
     pv.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     _tool_parsers(sub)
     return parser
@@ -185,7 +188,8 @@ def _analyse(args: argparse.Namespace) -> int:
                 engine=from_namespace(EngineOptions, args, engine=engine),
                 progress=progress,
             )
-            out = write_outputs(result, Path(args.out), graphs=not args.no_graphs, progress=progress)
+            out = write_outputs(result, Path(args.out), graphs=not args.no_graphs, png=args.png,
+                                progress=progress)
         except DivergenceError as exc:
             progress.close()
             print(f"divergence: error: {_one_line(exc)}", file=sys.stderr)

@@ -160,3 +160,15 @@ def test_summary_lines_end_with_the_report_path(tmp_path):
     assert lines[-1] == f"report: {out / 'report.html'}"
     assert any("process famil" in line for line in lines)
     assert proc.stderr == ""  # not a terminal: no progress bar
+
+
+def test_png_option_also_writes_maps_as_png_and_the_default_does_not(tmp_path):
+    for flag, want_png in (([], False), (["--png"], True)):
+        out = tmp_path / ("png" if flag else "svg")
+        proc = run_cli("analyse", str(SAMPLE_LOGS / "finance"), "--out", str(out), "--quiet", "--bootstrap", "0", *flag)
+        assert proc.returncode == 0, proc.stderr
+        graphs = out / "finance" / "graphs"
+        maps = sorted(p.stem for p in graphs.glob("map_*.svg"))
+        assert maps, "no process maps drawn"
+        assert sorted(p.stem for p in graphs.glob("map_*.png")) == (maps if want_png else [])
+        assert bool(list(graphs.glob("diff_*.png"))) == want_png

@@ -25,6 +25,7 @@ def write_outputs(
     out: Path,
     *,
     graphs: bool = True,
+    png: bool = False,
     progress: ProgressFn = no_progress,
     generated_at: str | None = None,
 ) -> Path:
@@ -80,7 +81,8 @@ def write_outputs(
             drawings = []
             for p, pr in result.processes.items():
                 graph_paths[p] = {}
-                drawings += [((p, k), job) for k, job in graph_jobs(pr, tmp / folders[p] / "graphs", min_cases=min_cases)]
+                drawings += [((p, k), job) for k, job in graph_jobs(pr, tmp / folders[p] / "graphs", min_cases=min_cases,
+                                                                    png=png)]
             jobs += sorted(drawings, key=lambda job: ":" in job[0][1])  # stable: charts, then maps in order
         label = "writing tables and drawing graphs" if graphs else "writing tables"
         summary_text = ""

@@ -18,7 +18,7 @@ __all__ = ["draw_process_graphs", "graph_jobs", "run_jobs", "svg_of"]
 
 
 def draw_process_graphs(
-    pr: ProcessResult, folder: Path, *, min_cases: int = 1, progress: ProgressFn = no_progress
+    pr: ProcessResult, folder: Path, *, min_cases: int = 1, progress: ProgressFn = no_progress, png: bool = False
 ) -> dict[str, Path]:
     """Draw every graph of one process; returns name -> SVG path.
 
@@ -27,7 +27,7 @@ def draw_process_graphs(
     that does not differ from the target). The drawings run on two worker processes when
     there are enough of them (see :func:`run_jobs`).
     """
-    jobs = graph_jobs(pr, folder, min_cases=min_cases)
+    jobs = graph_jobs(pr, folder, min_cases=min_cases, png=png)
     out: dict[str, Path] = {}
     for step, (key, paths) in enumerate(run_jobs(jobs), start=1):
         if paths:  # a drawing that would carry no information writes nothing
@@ -36,12 +36,13 @@ def draw_process_graphs(
     return out
 
 
-def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[tuple[str, Callable[[], list[Path]]]]:
+def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1,
+               png: bool = False) -> list[tuple[str, Callable[[], list[Path]]]]:
     """Every graph of one process as ``(name, thunk)``; each thunk draws one graph and returns its paths.
 
     Charts are written as SVG and PNG; process maps and difference maps as
     SVG only (the report inlines the SVG; rasterising a tall map was half
-    of all drawing time).
+    of all drawing time), and also as PNG with ``png=True`` (``--png``).
 
     Each is 0.04-0.15 s of CPU; :func:`run_jobs` runs them. ``folder`` is created.
     """
@@ -107,7 +108,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
         name = safe_name(u)
         jobs.append(
             (f"map:{u}", partial(render.process_map, shown[u], folder / f"map_{name}", title=f"{p} · {u}: process map",
-                                 png=False))
+                                 png=png))
         )
         if pr.target.kind == "unit" and pr.target.name == u:
             continue  # the target itself: nothing differs
@@ -122,7 +123,7 @@ def graph_jobs(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> list[t
                     title=f"{p} · {u} compared with the target ({pr.target.name})",
                     target_name=_target_label(pr.target),
                     significant=pr.difference_sets(u) if pr.differences is not None else None,
-                    png=False,
+                    png=png,
                 ),
             )
         )
