@@ -184,6 +184,7 @@ def transport_unit(
     rows: list[int] = []
     cols: list[int] = []
     mass: list[float] = []
+    dists: list[int] = []
     # 2. identical behaviour stays in place (optimal under a metric ground cost)
     index = {v: j for j, v in enumerate(tv)}
     for i, v in enumerate(uv):
@@ -194,6 +195,7 @@ def transport_unit(
                 rows.append(i)
                 cols.append(j)
                 mass.append(m)
+                dists.append(0)
                 supply[i] -= m
                 cap[j] -= m
     exact = True
@@ -201,9 +203,11 @@ def transport_unit(
     c_idx = np.flatnonzero(cap > 1e-9)
     if len(r_idx):
         book = _codebook(uv, tv)
-        su = [encode(uv[i], book) for i in r_idx]
-        st = [encode(tv[j], book) for j in c_idx]
-        dist = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=-1).astype(np.float64)
+        char = {a: encode((a,), book) for a in book}  # one character per activity
+        su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
+        st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
+        dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=-1)
+        dist = dist_i.astype(np.float64)
         if len(r_idx) * len(c_idx) <= max_cells:
             plan = _solve(supply[r_idx], cap[c_idx], dist)
         else:
@@ -212,11 +216,14 @@ def transport_unit(
         rows += list(r_idx[ri])
         cols += list(c_idx[ci])
         mass += list(plan[ri, ci])
+        dists += list(dist_i[ri, ci])
     rows_a = np.asarray(rows, dtype=np.int64)
     cols_a = np.asarray(cols, dtype=np.int64)
     mass_a = np.asarray(mass, dtype=float)
-    d = np.array([Indel.distance(uv[i], tv[j]) for i, j in zip(rows_a, cols_a)], dtype=np.int64)
-    lengths = np.array([len(uv[i]) + len(tv[j]) for i, j in zip(rows_a, cols_a)], dtype=float)
+    d = np.asarray(dists, dtype=np.int64)  # the indel distances of the pairs (0: identical)
+    u_len = np.fromiter((len(v) for v in uv), dtype=np.int64, count=len(uv))
+    t_len = np.fromiter((len(w) for w in tv), dtype=np.int64, count=len(tv))
+    lengths = (u_len[rows_a] + t_len[cols_a]).astype(float)
     sim = np.where(lengths > 0, 1.0 - d / np.where(lengths > 0, lengths, 1.0), 1.0)
     fitness = float(mass_a @ sim / mass_a.sum()) if mass_a.sum() > 0 else 1.0
     pairs = pd.DataFrame(
@@ -266,20 +273,22 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
     out = PairEdits()
     if v == w:
         return out
-    ops = Indel.editops(v, w)
-    del_pos = [op.src_pos for op in ops if op.tag == "delete"]
-    ins_pos = [op.dest_pos for op in ops if op.tag == "insert"]
-    dset, iset = set(del_pos), set(ins_pos)
-    # matched steps, in order; mv[p] / mw[q]: matched steps before position p / q
-    mv = np.cumsum([0] + [p not in dset for p in range(len(v))])
-    mw = np.cumsum([0] + [q not in iset for q in range(len(w))])
-    matched_w = [w[q] for q in range(len(w)) if q not in iset]
+    # per activity, its unmatched positions with the matched steps before them
+    # (editops come in position order, so the i-th deletion at p has p - i
+    # matched steps of v before it; likewise for insertions in w)
     dels: dict[str, list[int]] = defaultdict(list)
-    inss: dict[str, list[int]] = defaultdict(list)
-    for p in del_pos:
-        dels[v[p]].append(p)
-    for q in ins_pos:
-        inss[w[q]].append(q)
+    inss: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    iset = set()
+    nd = ni = 0
+    for tag, p, q in Indel.editops(v, w).as_list():
+        if tag == "delete":
+            dels[v[p]].append(p - nd)
+            nd += 1
+        else:
+            inss[w[q]].append((q, q - ni))
+            iset.add(q)
+            ni += 1
+    matched_w = [w[q] for q in range(len(w)) if q not in iset]
     reorders: Counter = Counter()
     rework: Counter = Counter()
     deleted: Counter = Counter()
@@ -293,8 +302,7 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
         k = min(len(ds), len(qs))
         # pair deletions and insertions in order (the i-th unmatched X of v moves
         # to the place of the i-th unmatched X of w)
-        for p, q in zip(ds[:k], qs[:k]):
-            a, b = int(mv[p]), int(mw[q])  # matched steps before X in v and in w
+        for a, (q, b) in zip(ds[:k], qs[:k]):  # a, b: matched steps before X in v and in w
             if a > b and b < len(matched_w):
                 reorders[(x, matched_w[b])] += 1  # the target does X before the step it skipped
             elif a < b and b > 0:
@@ -310,8 +318,7 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
                 repeated[x] += missing
             else:
                 inserted[x] += missing
-                for q in qs[k:]:
-                    b = int(mw[q])
+                for _, b in qs[k:]:
                     if b > 0:
                         neighbours[x].add(matched_w[b - 1])
                     if b < len(matched_w):

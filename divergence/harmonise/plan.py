@@ -218,6 +218,7 @@ def harmonise_onto(
     tolerance: float = observed.DEFAULT_TOLERANCE,
     method: str = "auto",
     transports: Mapping[str, UnitTransport] | None = None,
+    cache: dict | None = None,
 ) -> Harmonisation:
     """Every unit's backlog against ``target``, judged and priced.
 
@@ -237,6 +238,9 @@ def harmonise_onto(
         Alignment route for model targets (:func:`divergence.model.alignment.align_variants`).
     transports : mapping, optional
         Already computed transports of units onto this target (reused).
+    cache : dict, optional
+        Work shared between calls on the same profiles (case indicators,
+        edit decompositions); :func:`harmonise` passes one to all candidates.
 
     Returns
     -------
@@ -244,18 +248,20 @@ def harmonise_onto(
     """
     fits: dict[str, Any] = {}
     candidates: dict[str, list[ChangeItem]] = {}
+    cache = {} if cache is None else cache
     if target.profile is not None:
         for u, p in profiles.items():
             if transports is not None and u in transports:
                 fits[u] = transports[u]
             else:
                 fits[u] = observed.transport_unit(p, target.profile, tolerance=tolerance)
-            candidates[u] = observed_items(p, fits[u], target.profile)
+            candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
     else:
         for u, p in profiles.items():
             fits[u] = align_unit(p, target, method=method)
             candidates[u] = change_items(p, fits[u])
-    changes, exceptions = judge(candidates, profiles, target, min_share=min_share, alpha=alpha)
+    changes, exceptions = judge(candidates, profiles, target, min_share=min_share, alpha=alpha,
+                                indicators=cache.setdefault("indicators", {}))
     costs = {u: price(profiles[u], changes[u], target) for u in profiles}
     return Harmonisation(target, fits, changes, exceptions, costs, _adoption(costs.values()))
 
@@ -322,10 +328,11 @@ def harmonise(
             "no unit can be the target automatically (all have too few cases); name a unit or a model file with --target"
         )
     results = []
+    cache: dict = {}
     for k, t in enumerate(cands):
         if progress:
             progress(k, len(cands))
-        results.append(harmonise_onto(t, profiles, price=price, **options))
+        results.append(harmonise_onto(t, profiles, price=price, cache=cache, **options))
     if progress:
         progress(len(cands), len(cands))
     return _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
