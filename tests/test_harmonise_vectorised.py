@@ -171,3 +171,32 @@ def test_fisher_many_on_the_docstring_example():
     got = fisher_one_sided_many([8, 1], [10, 10], [1, 8], [10, 10], [True, False])
     assert got[0] == fisher_one_sided(Rate(8, 10), Rate(1, 10), "higher")
     assert got[1] == fisher_one_sided(Rate(1, 10), Rate(8, 10), "lower")
+
+
+# ---------------------------------------------------------------- transports in forked workers
+
+
+def test_transport_many_forked_equals_one_at_a_time(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pmhelpers import make_profile
+
+    from divergence import parallel
+    from divergence.harmonise import observed
+
+    rng = np.random.default_rng(7)
+    langs = []
+    for u in range(3):
+        vs = {tuple(rng.choice(list(ACTS), size=rng.integers(2, 7))) for _ in range(12)}
+        langs.append(make_profile([(v, int(rng.integers(1, 5))) for v in sorted(vs)], unit=f"u{u}"))
+    jobs = [(a, b) for a in langs for b in langs]
+    serial = [observed.transport_unit(a, b) for a, b in jobs]
+    monkeypatch.setattr(observed, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert parallel.can_fork()
+    forked = observed.transport_many(jobs)
+    for s, f in zip(serial, forked):
+        assert (s.unit, s.target, s.fitness, s.exact) == (f.unit, f.target, f.fitness, f.exact)
+        assert s.pairs.equals(f.pairs)

@@ -60,6 +60,7 @@ __all__ = [
     "UnitTransport",
     "PairEdits",
     "transport_unit",
+    "transport_many",
     "pair_edits",
     "DEFAULT_TOLERANCE",
     "EXACT_MAX_CELLS",
@@ -69,6 +70,8 @@ __all__ = [
 DEFAULT_TOLERANCE = 2.0
 #: Largest residual transport problem (unit variants × target variants) solved exactly.
 EXACT_MAX_CELLS = 6_000_000
+#: :func:`transport_many` forks workers from this many variant pairs in all (a pool costs ~0.1 s).
+PARALLEL_MIN_CELLS = 2_000_000
 
 Variant = tuple[str, ...]
 
@@ -143,6 +146,7 @@ def transport_unit(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     max_cells: int = EXACT_MAX_CELLS,
+    workers: int = -1,
 ) -> UnitTransport:
     """Transport a unit's variants onto the target's at least total edit cost.
 
@@ -155,6 +159,8 @@ def transport_unit(
         target's cases, of the unit's cases (see the module notes). At least 1.
     max_cells : int
         Residual problems larger than this are solved greedily.
+    workers : int, default -1
+        Threads of the distance matrix (-1: all cores).
 
     Returns
     -------
@@ -206,7 +212,7 @@ def transport_unit(
         char = {a: encode((a,), book) for a in book}  # one character per activity
         su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
         st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
-        dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=-1)
+        dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
         dist = dist_i.astype(np.float64)
         if len(r_idx) * len(c_idx) <= max_cells:
             plan = _solve(supply[r_idx], cap[c_idx], dist)
@@ -238,6 +244,32 @@ def transport_unit(
         order = sorted(range(len(pairs)), key=lambda k: (-mass_a[k], uv[rows_a[k]], tv[cols_a[k]]))
         pairs = pairs.iloc[order].reset_index(drop=True)
     return UnitTransport(unit.unit, target.unit, fitness, pairs, exact, float(tolerance))
+
+
+def transport_many(
+    jobs: Sequence[tuple[UnitProfile, UnitProfile]], *, tolerance: float = DEFAULT_TOLERANCE
+) -> list[UnitTransport]:
+    """:func:`transport_unit` of each ``(unit, target)`` job, in forked workers when the work is large.
+
+    The same plans as one call at a time (each problem is solved alone, by
+    the same deterministic solver); only the wall time changes. Problems go
+    to the workers largest first.
+    """
+    from .. import parallel
+
+    cells = [len(u.variants) * len(t.variants) for u, t in jobs]
+    workers = min(parallel.cores(), len(jobs))
+    if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():
+        return [transport_unit(u, t, tolerance=tolerance) for u, t in jobs]
+    order = sorted(range(len(jobs)), key=lambda k: (-cells[k], k))
+    # one distance thread per worker: the workers are the parallelism
+    found = parallel.fork_map(
+        lambda n: transport_unit(*jobs[order[n]], tolerance=tolerance, workers=1), len(jobs), workers=workers, chunks=1
+    )
+    out: list = [None] * len(jobs)
+    for n, k in enumerate(order):
+        out[k] = found[n]
+    return out
 
 
 def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:

@@ -327,12 +327,19 @@ def harmonise(
         raise OptionError(
             "no unit can be the target automatically (all have too few cases); name a unit or a model file with --target"
         )
+    # every candidate's transports at once (forked workers share the two cores), then each priced
+    jobs = [(u, k) for k, t in enumerate(cands) if t.profile is not None for u in profiles]
+    tol = options.get("tolerance", observed.DEFAULT_TOLERANCE)
+    found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol)
+    transports: dict[int, dict[str, UnitTransport]] = defaultdict(dict)
+    for (u, k), tr in zip(jobs, found):
+        transports[k][u] = tr
     results = []
     cache: dict = {}
     for k, t in enumerate(cands):
         if progress:
             progress(k, len(cands))
-        results.append(harmonise_onto(t, profiles, price=price, cache=cache, **options))
+        results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k), **options))
     if progress:
         progress(len(cands), len(cands))
     return _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
