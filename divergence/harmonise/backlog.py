@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,13 +56,11 @@ def observed_items(
             continue
         e = cache.get((v, w))
         if e is None:
-            e = cache[(v, w)] = observed.pair_edits(v, w)
-        for key_kind, table in (("reorder", e.reorders), ("rework", e.rework), ("del", e.deleted), ("ins", e.inserted)):
-            for acts, k in table.items():
-                key = (key_kind, acts if isinstance(acts, tuple) else (acts,))
-                cases[key] += m
-                occ[key] += m * k
-        for x, nb in e.neighbours.items():
+            e = cache[(v, w)] = _flat_edits(observed.pair_edits(v, w))
+        for key, k in e[0]:
+            cases[key] += m
+            occ[key] += m * k
+        for x, nb in e[1]:
             neighbours[x] |= nb
     t_share = dict(zip(target.activities["activity"], target.activities["cases"] / max(target.cases, 1)))
     staff = staff_of(profile)
@@ -169,12 +166,23 @@ def judge(
             note = f"in {it.share:.1%} of the unit's cases, under the {min_share:.0%} threshold"
         if not note and q[k] > alpha:
             note = f"not statistically supported (q={q[k]:.2g} > {alpha:g})"
-        judged = replace(it, p_value=float(p[k]), q_value=float(q[k]), test=tests[k], note=note)
+        # dataclasses.replace without its per-call field introspection (50,000 items on real logs)
+        judged = ChangeItem(**{**it.__dict__, "p_value": float(p[k]), "q_value": float(q[k]), "test": tests[k],
+                               "note": note})
         (exceptions if note else changes)[u].append(judged)
     for d in (changes, exceptions):
         for u in d:
             d[u].sort(key=lambda it: (-it.cases, -it.share, it.kind, it.activities))
     return changes, exceptions
+
+
+def _flat_edits(e: observed.PairEdits) -> tuple[list, list]:
+    """A pair's edits as ``[((kind, activities), occurrences), ...]`` and its neighbours' items."""
+    flat = []
+    for kind, table in (("reorder", e.reorders), ("rework", e.rework), ("del", e.deleted), ("ins", e.inserted)):
+        for acts, k in table.items():
+            flat.append(((kind, acts if isinstance(acts, tuple) else (acts,)), k))
+    return flat, list(e.neighbours.items())
 
 
 def case_indicators(profile: UnitProfile, cache: dict) -> evidence.CaseIndicators:

@@ -43,7 +43,6 @@ variant with capacity left), and :attr:`UnitTransport.exact` says so.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -302,60 +301,71 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
     {'B': 1}
     """
     v, w = tuple(v), tuple(w)
-    out = PairEdits()
     if v == w:
-        return out
+        return PairEdits()
     # per activity, its unmatched positions with the matched steps before them
     # (editops come in position order, so the i-th deletion at p has p - i
     # matched steps of v before it; likewise for insertions in w)
-    dels: dict[str, list[int]] = defaultdict(list)
-    inss: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    dels: dict[str, list[int]] = {}
+    inss: dict[str, list[tuple[int, int]]] = {}
     iset = set()
     nd = ni = 0
     for tag, p, q in Indel.editops(v, w).as_list():
         if tag == "delete":
-            dels[v[p]].append(p - nd)
+            x = v[p]
+            if x in dels:
+                dels[x].append(p - nd)
+            else:
+                dels[x] = [p - nd]
             nd += 1
         else:
-            inss[w[q]].append((q, q - ni))
+            x = w[q]
+            if x in inss:
+                inss[x].append((q, q - ni))
+            else:
+                inss[x] = [(q, q - ni)]
             iset.add(q)
             ni += 1
     matched_w = [w[q] for q in range(len(w)) if q not in iset]
-    reorders: Counter = Counter()
-    rework: Counter = Counter()
-    deleted: Counter = Counter()
-    inserted: Counter = Counter()
-    repeated: Counter = Counter()
-    neighbours: dict[str, set] = defaultdict(set)
+    n_matched, n_w = len(matched_w), len(w)
+    reorders: dict = {}
+    rework: dict = {}
+    deleted: dict = {}
+    inserted: dict = {}
+    repeated: dict = {}
+    neighbours: dict[str, set] = {}
     v_has = set(v)
     w_has = set(w)
-    for x in sorted(set(dels) | set(inss)):
-        ds, qs = dels.get(x, []), inss.get(x, [])
+    empty: list = []
+    for x in sorted(dels.keys() | inss.keys()):
+        ds, qs = dels.get(x, empty), inss.get(x, empty)
         k = min(len(ds), len(qs))
         # pair deletions and insertions in order (the i-th unmatched X of v moves
         # to the place of the i-th unmatched X of w)
         for a, (q, b) in zip(ds[:k], qs[:k]):  # a, b: matched steps before X in v and in w
-            if a > b and b < len(matched_w):
-                reorders[(x, matched_w[b])] += 1  # the target does X before the step it skipped
+            if a > b and b < n_matched:
+                key = (x, matched_w[b])  # the target does X before the step it skipped
             elif a < b and b > 0:
-                reorders[(matched_w[b - 1], x)] += 1  # the target does X after it
+                key = (matched_w[b - 1], x)  # the target does X after it
             else:  # no matched step to name the move by: the target's neighbour
-                nb = w[q + 1] if q + 1 < len(w) else (w[q - 1] if q > 0 else x)
-                reorders[(x, nb) if q + 1 < len(w) else (nb, x)] += 1
+                nb = w[q + 1] if q + 1 < n_w else (w[q - 1] if q > 0 else x)
+                key = (x, nb) if q + 1 < n_w else (nb, x)
+            reorders[key] = reorders.get(key, 0) + 1
         extra, missing = len(ds) - k, len(qs) - k
         if extra:
-            (rework if x in w_has else deleted)[x] += extra
+            table = rework if x in w_has else deleted
+            table[x] = table.get(x, 0) + extra
         if missing:
             if x in v_has:
-                repeated[x] += missing
+                repeated[x] = repeated.get(x, 0) + missing
             else:
-                inserted[x] += missing
+                inserted[x] = inserted.get(x, 0) + missing
                 for _, b in qs[k:]:
                     if b > 0:
-                        neighbours[x].add(matched_w[b - 1])
-                    if b < len(matched_w):
-                        neighbours[x].add(matched_w[b])
-    return PairEdits(dict(reorders), dict(rework), dict(deleted), dict(inserted), dict(repeated), dict(neighbours))
+                        neighbours.setdefault(x, set()).add(matched_w[b - 1])
+                    if b < n_matched:
+                        neighbours.setdefault(x, set()).add(matched_w[b])
+    return PairEdits(reorders, rework, deleted, inserted, repeated, neighbours)
 
 
 # ---------------------------------------------------------------- helpers

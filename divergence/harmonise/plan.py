@@ -52,6 +52,7 @@ __all__ = [
     "UnitTransport",
     "resolve_target",
     "pooled_target",
+    "pooled_model",
     "harmonise",
     "harmonise_onto",
     "choose_target",
@@ -174,13 +175,31 @@ def resolve_target(
     )
 
 
-def pooled_target(profiles: Mapping[str, UnitProfile], *, noise_threshold: float = 0.2) -> Target | None:
+def pooled_target(
+    profiles: Mapping[str, UnitProfile], *, noise_threshold: float = 0.2, with_model: bool = True
+) -> Target | None:
     """The behaviour most units share, as an observed target (None if no variant qualifies).
 
     The pooled variants (all units' cases together) that use only start and
     end activities and directly-follows pairs found in more than half of the
-    units.
+    units. ``with_model=False`` leaves the discovered model out (None): see
+    :func:`pooled_model`.
     """
+    found = _pooled_variants(profiles)
+    if found is None:
+        return None
+    keep, prof, reason = found
+    model = pooled_model(keep, noise_threshold) if with_model else None
+    return Target("pooled", "pooled", reason, model, prof)
+
+
+def pooled_model(keep: Mapping[tuple, int], noise_threshold: float = 0.2) -> Model:
+    """The model discovered from the pooled variants (``variant -> cases``)."""
+    return discover_model_from_variants(keep, noise_threshold=noise_threshold, name="pooled", kind="pooled")
+
+
+def _pooled_variants(profiles: Mapping[str, UnitProfile]) -> tuple[dict, UnitProfile, str] | None:
+    """(variant -> cases, profile, reason) of the pooled behaviour, or None."""
     profs = list(profiles.values())
     if not profs:
         return None
@@ -202,10 +221,9 @@ def pooled_target(profiles: Mapping[str, UnitProfile], *, noise_threshold: float
     first = min(p.first for p in profs)
     last = max(p.last for p in profs)
     prof = profile_from_variants(profs[0].process, "pooled", keep, first=first, last=last)
-    model = discover_model_from_variants(keep, noise_threshold=noise_threshold, name="pooled", kind="pooled")
     share = prof.cases / max(sum(p.cases for p in profs), 1)
     reason = f"pooled behaviour: the {len(keep)} variants using only behaviour shared by most units ({share:.0%} of all cases)"
-    return Target("pooled", "pooled", reason, model, prof)
+    return keep, prof, reason
 
 
 def harmonise_onto(
@@ -320,9 +338,9 @@ def harmonise(
         return harmonise_onto(target, profiles, price=price, **options)
     ok = [u for u in profiles if eligible is None or u in set(eligible)]
     cands = [resolve_target(u, profiles, models) for u in _unit_candidates(ok, profiles, medoids)]
-    pooled = pooled_target(profiles, noise_threshold=noise_threshold)
-    if pooled is not None:
-        cands.append(pooled)
+    pooled = _pooled_variants(profiles)
+    if pooled is not None:  # its model is discovered only if it wins
+        cands.append(Target("pooled", "pooled", pooled[2], None, pooled[1]))
     if not cands:
         raise OptionError(
             "no unit can be the target automatically (all have too few cases); name a unit or a model file with --target"
@@ -342,7 +360,10 @@ def harmonise(
         results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k), **options))
     if progress:
         progress(len(cands), len(cands))
-    return _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
+    win = _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
+    if win.target.kind == "pooled" and pooled is not None:
+        win = replace(win, target=replace(win.target, model=pooled_model(pooled[0], noise_threshold)))
+    return win
 
 
 def choose_target(spec: str | Path, profiles: Mapping[str, UnitProfile], models: Mapping[str, Model], **kw: Any) -> Target:
