@@ -256,6 +256,8 @@ def transport_many(
     """
     from .. import parallel
 
+    if not jobs:
+        return []
     cells = [len(u.variants) * len(t.variants) for u, t in jobs]
     workers = min(parallel.cores(), len(jobs))
     if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():

@@ -268,11 +268,12 @@ def harmonise_onto(
     candidates: dict[str, list[ChangeItem]] = {}
     cache = {} if cache is None else cache
     if target.profile is not None:
+        given = dict(transports or {})
+        todo = [u for u in profiles if u not in given]
+        solved = observed.transport_many([(profiles[u], target.profile) for u in todo], tolerance=tolerance)
+        given.update(zip(todo, solved))
         for u, p in profiles.items():
-            if transports is not None and u in transports:
-                fits[u] = transports[u]
-            else:
-                fits[u] = observed.transport_unit(p, target.profile, tolerance=tolerance)
+            fits[u] = given[u]
             candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
     else:
         for u, p in profiles.items():
@@ -328,7 +329,9 @@ def harmonise(
     ``auto`` candidates: the eligible units (all of them up to
     :data:`AUTO_MAX_UNIT_CANDIDATES`, else the family medoids, then the
     largest units) and the pooled behaviour. Each is priced by
-    :func:`harmonise_onto`, exactly as the final result; the lowest
+    :func:`harmonise_onto`, exactly as the final result (all candidates'
+    transports are solved first, in forked workers when large; the pooled
+    candidate's model is discovered only if it wins); the lowest
     adoption cost (one-off cost plus :data:`TARGET_HORIZON_YEARS` years of
     added running cost) wins, a near-tie (within :data:`AUTO_TIE_MARGIN`) going to a unit
     rather than the pooled behaviour, then to the unit with most cases.
