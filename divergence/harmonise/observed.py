@@ -43,8 +43,9 @@ variant with capacity left), and :attr:`UnitTransport.exact` says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -246,13 +247,18 @@ def transport_unit(
 
 
 def transport_many(
-    jobs: Sequence[tuple[UnitProfile, UnitProfile]], *, tolerance: float = DEFAULT_TOLERANCE
-) -> list[UnitTransport]:
+    jobs: Sequence[tuple[UnitProfile, UnitProfile]],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    then: Callable[[UnitProfile, UnitProfile, UnitTransport], Any] | None = None,
+) -> list:
     """:func:`transport_unit` of each ``(unit, target)`` job, in forked workers when the work is large.
 
     The same plans as one call at a time (each problem is solved alone, by
     the same deterministic solver); only the wall time changes. Problems go
-    to the workers largest first.
+    to the workers largest first. With ``then``, each result is the pair
+    ``(transport, then(unit, target, transport))``, the follow-up computed
+    in the same worker.
     """
     from .. import parallel
 
@@ -260,13 +266,17 @@ def transport_many(
         return []
     cells = [len(u.variants) * len(t.variants) for u, t in jobs]
     workers = min(parallel.cores(), len(jobs))
+
+    def one(k: int, threads: int):
+        u, t = jobs[k]
+        tr = transport_unit(u, t, tolerance=tolerance, workers=threads)
+        return tr if then is None else (tr, then(u, t, tr))
+
     if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():
-        return [transport_unit(u, t, tolerance=tolerance) for u, t in jobs]
+        return [one(k, -1) for k in range(len(jobs))]
     order = sorted(range(len(jobs)), key=lambda k: (-cells[k], k))
     # one distance thread per worker: the workers are the parallelism
-    found = parallel.fork_map(
-        lambda n: transport_unit(*jobs[order[n]], tolerance=tolerance, workers=1), len(jobs), workers=workers, chunks=1
-    )
+    found = parallel.fork_map(lambda n: one(order[n], 1), len(jobs), workers=workers, chunks=1)
     out: list = [None] * len(jobs)
     for n, k in enumerate(order):
         out[k] = found[n]

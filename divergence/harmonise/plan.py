@@ -237,6 +237,7 @@ def harmonise_onto(
     method: str = "auto",
     transports: Mapping[str, UnitTransport] | None = None,
     cache: dict | None = None,
+    backlogs: Mapping[str, list[ChangeItem]] | None = None,
 ) -> Harmonisation:
     """Every unit's backlog against ``target``, judged and priced.
 
@@ -259,6 +260,8 @@ def harmonise_onto(
     cache : dict, optional
         Work shared between calls on the same profiles (case indicators,
         edit decompositions); :func:`harmonise` passes one to all candidates.
+    backlogs : mapping, optional
+        Candidate items (:func:`observed_items`) already computed from ``transports``.
 
     Returns
     -------
@@ -274,7 +277,10 @@ def harmonise_onto(
         given.update(zip(todo, solved))
         for u, p in profiles.items():
             fits[u] = given[u]
-            candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
+            if backlogs is not None and u in backlogs and u in (transports or {}):
+                candidates[u] = backlogs[u]
+            else:
+                candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
     else:
         for u, p in profiles.items():
             fits[u] = align_unit(p, target, method=method)
@@ -351,16 +357,19 @@ def harmonise(
     # every candidate's transports at once (forked workers share the two cores), then each priced
     jobs = [(u, k) for k, t in enumerate(cands) if t.profile is not None for u in profiles]
     tol = options.get("tolerance", observed.DEFAULT_TOLERANCE)
-    found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol)
+    found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol,
+                                    then=lambda unit, target, tr: observed_items(unit, tr, target))
     transports: dict[int, dict[str, UnitTransport]] = defaultdict(dict)
-    for (u, k), tr in zip(jobs, found):
-        transports[k][u] = tr
+    backlogs: dict[int, dict[str, list[ChangeItem]]] = defaultdict(dict)
+    for (u, k), (tr, items) in zip(jobs, found):
+        transports[k][u], backlogs[k][u] = tr, items
     results = []
     cache: dict = {}
     for k, t in enumerate(cands):
         if progress:
             progress(k, len(cands))
-        results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k), **options))
+        results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k),
+                                      backlogs=backlogs.get(k), **options))
     if progress:
         progress(len(cands), len(cands))
     win = _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
