@@ -200,3 +200,39 @@ def test_transport_many_forked_equals_one_at_a_time(monkeypatch):
     for s, f in zip(serial, forked):
         assert (s.unit, s.target, s.fitness, s.exact) == (f.unit, f.target, f.fitness, f.exact)
         assert s.pairs.equals(f.pairs)
+
+
+def test_auto_with_forked_workers_prices_exactly_as_serial(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pmhelpers import make_profile
+
+    from divergence import parallel
+    from divergence.costs.pricing import load_cost_model, price_unit
+    from divergence.harmonise import observed
+    from divergence.harmonise.plan import harmonise
+
+    costs = load_cost_model()
+    res = {a: [a.lower() + "1", a.lower() + "2"] for a in ACTS}
+    spec = {
+        "u1": [("A,B,C,D", 20), ("A,C,B,D", 5), ("A,B,D", 3)],
+        "u2": [("A,B,C,D", 8), ("A,B,B,C,D", 9), ("A,E,C,D", 4)],
+        "u3": [("A,C,B,D", 12), ("A,B,C,D", 6), ("A,B,C,E,D", 5)],
+    }
+    profiles = {u: make_profile(v, unit=u, resources=res) for u, v in spec.items()}
+
+    def price(profile, items, target):
+        return price_unit(profile, items, costs)
+
+    def run():
+        h = harmonise("auto", profiles, {}, price=price)
+        return (h.target.name, h.target.reason, h.adoption_cost, {u: f.pairs.to_csv() for u, f in h.fits.items()},
+                h.changes, h.exceptions, {u: c.items.to_csv() for u, c in h.costs.items()})
+
+    serial = run()
+    monkeypatch.setattr(observed, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert parallel.can_fork()
+    assert run() == serial
