@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom, hypergeom
 
-__all__ = ["CaseIndicators", "fisher_one_sided", "binomial_above", "bh_adjust", "INDICATOR_OF"]
+__all__ = ["CaseIndicators", "fisher_one_sided", "fisher_one_sided_many", "binomial_above", "bh_adjust", "INDICATOR_OF"]
 
 #: kind -> (indicator, direction of the unit's rate against the target's)
 INDICATOR_OF = {
@@ -71,16 +71,23 @@ class CaseIndicators:
         names = sorted({a for v in variants for a in v})
         self._col = {a: k for k, a in enumerate(names)}
         n, m = len(variants), len(names)
-        self._count = np.zeros((n, m), dtype=np.int32)
-        self._first = np.full((n, m), np.iinfo(np.int32).max, dtype=np.int32)
-        self._last = np.full((n, m), -1, dtype=np.int32)
-        for i, v in enumerate(variants):
-            for pos, a in enumerate(v):
-                k = self._col[a]
-                self._count[i, k] += 1
-                if self._first[i, k] > pos:
-                    self._first[i, k] = pos
-                self._last[i, k] = pos
+        lengths = np.fromiter((len(v) for v in variants), dtype=np.int64, count=n)
+        col = np.fromiter((self._col[a] for v in variants for a in v), dtype=np.int64, count=int(lengths.sum()))
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        pos = np.arange(len(col), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        key = row * max(m, 1) + col
+        self._count = np.bincount(key, minlength=n * m).astype(np.int32).reshape(n, m)
+        self._first = np.full(n * m, np.iinfo(np.int32).max, dtype=np.int32)
+        self._last = np.full(n * m, -1, dtype=np.int32)
+        # events are in (row, position) order: a key's first event holds its first position
+        uniq, first_at = np.unique(key, return_index=True)
+        self._first[uniq] = pos[first_at]
+        uniq_r, last_at = np.unique(key[::-1], return_index=True)
+        self._last[uniq_r] = pos[::-1][last_at]
+        self._first = self._first.reshape(n, m)
+        self._last = self._last.reshape(n, m)
+        self._does: np.ndarray | None = None
+        self._repeats: np.ndarray | None = None
 
     def rate(self, kind: str, activities: Sequence[str]) -> Rate:
         """The rate of the indicator of a change item of ``kind`` on ``activities``."""
@@ -100,6 +107,33 @@ class CaseIndicators:
             return None
         return self._first[:, y] < self._last[:, x]
 
+    def rates(self, kinds: Sequence[str], activities: Sequence[Sequence[str]]) -> np.ndarray:
+        """Cases showing the indicator of each item (``kinds[k]`` on ``activities[k]``), as int64.
+
+        The same counts as :meth:`rate`, for many items at once.
+        """
+        out = np.zeros(len(kinds), dtype=np.int64)
+        if self._does is None:
+            self._does = self.cases @ (self._count > 0)
+            self._repeats = self.cases @ (self._count >= 2)
+        pairs_at, xs, ys = [], [], []
+        for k, (kind, acts) in enumerate(zip(kinds, activities)):
+            indicator = INDICATOR_OF[kind][0]
+            c0 = self._col.get(acts[0])
+            if indicator == "reversed":
+                c1 = self._col.get(acts[1])
+                if c0 is not None and c1 is not None:
+                    pairs_at.append(k)
+                    xs.append(c0)
+                    ys.append(c1)
+            elif c0 is not None:
+                out[k] = (self._does if indicator == "does" else self._repeats)[c0]
+        step = max(1, 4_000_000 // max(len(self.cases), 1))
+        for s in range(0, len(pairs_at), step):
+            x, y = np.asarray(xs[s : s + step]), np.asarray(ys[s : s + step])
+            out[np.asarray(pairs_at[s : s + step])] = self.cases @ (self._first[:, y] < self._last[:, x])
+        return out
+
 
 def fisher_one_sided(unit: Rate, target: Rate, direction: str) -> float:
     """One-sided Fisher exact p-value that the unit's rate is ``higher``/``lower`` than the target's.
@@ -116,6 +150,27 @@ def fisher_one_sided(unit: Rate, target: Rate, direction: str) -> float:
     if direction == "lower":
         return float(hypergeom.cdf(unit.cases, n, k, unit.total))
     raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
+
+
+def fisher_one_sided_many(
+    unit_cases: np.ndarray, unit_total: np.ndarray, target_cases: np.ndarray, target_total: np.ndarray,
+    higher: np.ndarray,
+) -> np.ndarray:
+    """:func:`fisher_one_sided` for many items at once (the same values, bit for bit).
+
+    ``higher[k]`` True tests that the unit's rate is higher, False lower.
+    """
+    uc, ut = np.asarray(unit_cases, dtype=np.int64), np.asarray(unit_total, dtype=np.int64)
+    tc, tt = np.asarray(target_cases, dtype=np.int64), np.asarray(target_total, dtype=np.int64)
+    higher = np.asarray(higher, dtype=bool)
+    n, k = ut + tt, uc + tc
+    out = np.empty(len(uc), dtype=float)
+    if higher.any():
+        out[higher] = hypergeom.sf(uc[higher] - 1, n[higher], k[higher], ut[higher])
+    low = ~higher
+    if low.any():
+        out[low] = hypergeom.cdf(uc[low], n[low], k[low], ut[low])
+    return out
 
 
 def binomial_above(cases: int, total: int, share: float) -> float:

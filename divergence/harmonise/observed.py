@@ -43,9 +43,9 @@ variant with capacity left), and :attr:`UnitTransport.exact` says so.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ __all__ = [
     "UnitTransport",
     "PairEdits",
     "transport_unit",
+    "transport_many",
     "pair_edits",
     "DEFAULT_TOLERANCE",
     "EXACT_MAX_CELLS",
@@ -69,6 +70,8 @@ __all__ = [
 DEFAULT_TOLERANCE = 2.0
 #: Largest residual transport problem (unit variants × target variants) solved exactly.
 EXACT_MAX_CELLS = 6_000_000
+#: :func:`transport_many` forks workers from this many variant pairs in all (a pool costs ~0.1 s).
+PARALLEL_MIN_CELLS = 2_000_000
 
 Variant = tuple[str, ...]
 
@@ -143,6 +146,7 @@ def transport_unit(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     max_cells: int = EXACT_MAX_CELLS,
+    workers: int = -1,
 ) -> UnitTransport:
     """Transport a unit's variants onto the target's at least total edit cost.
 
@@ -155,6 +159,8 @@ def transport_unit(
         target's cases, of the unit's cases (see the module notes). At least 1.
     max_cells : int
         Residual problems larger than this are solved greedily.
+    workers : int, default -1
+        Threads of the distance matrix (-1: all cores).
 
     Returns
     -------
@@ -184,6 +190,7 @@ def transport_unit(
     rows: list[int] = []
     cols: list[int] = []
     mass: list[float] = []
+    dists: list[int] = []
     # 2. identical behaviour stays in place (optimal under a metric ground cost)
     index = {v: j for j, v in enumerate(tv)}
     for i, v in enumerate(uv):
@@ -194,6 +201,7 @@ def transport_unit(
                 rows.append(i)
                 cols.append(j)
                 mass.append(m)
+                dists.append(0)
                 supply[i] -= m
                 cap[j] -= m
     exact = True
@@ -201,9 +209,11 @@ def transport_unit(
     c_idx = np.flatnonzero(cap > 1e-9)
     if len(r_idx):
         book = _codebook(uv, tv)
-        su = [encode(uv[i], book) for i in r_idx]
-        st = [encode(tv[j], book) for j in c_idx]
-        dist = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=-1).astype(np.float64)
+        char = {a: encode((a,), book) for a in book}  # one character per activity
+        su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
+        st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
+        dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
+        dist = dist_i.astype(np.float64)
         if len(r_idx) * len(c_idx) <= max_cells:
             plan = _solve(supply[r_idx], cap[c_idx], dist)
         else:
@@ -212,11 +222,14 @@ def transport_unit(
         rows += list(r_idx[ri])
         cols += list(c_idx[ci])
         mass += list(plan[ri, ci])
+        dists += list(dist_i[ri, ci])
     rows_a = np.asarray(rows, dtype=np.int64)
     cols_a = np.asarray(cols, dtype=np.int64)
     mass_a = np.asarray(mass, dtype=float)
-    d = np.array([Indel.distance(uv[i], tv[j]) for i, j in zip(rows_a, cols_a)], dtype=np.int64)
-    lengths = np.array([len(uv[i]) + len(tv[j]) for i, j in zip(rows_a, cols_a)], dtype=float)
+    d = np.asarray(dists, dtype=np.int64)  # the indel distances of the pairs (0: identical)
+    u_len = np.fromiter((len(v) for v in uv), dtype=np.int64, count=len(uv))
+    t_len = np.fromiter((len(w) for w in tv), dtype=np.int64, count=len(tv))
+    lengths = (u_len[rows_a] + t_len[cols_a]).astype(float)
     sim = np.where(lengths > 0, 1.0 - d / np.where(lengths > 0, lengths, 1.0), 1.0)
     fitness = float(mass_a @ sim / mass_a.sum()) if mass_a.sum() > 0 else 1.0
     pairs = pd.DataFrame(
@@ -231,6 +244,43 @@ def transport_unit(
         order = sorted(range(len(pairs)), key=lambda k: (-mass_a[k], uv[rows_a[k]], tv[cols_a[k]]))
         pairs = pairs.iloc[order].reset_index(drop=True)
     return UnitTransport(unit.unit, target.unit, fitness, pairs, exact, float(tolerance))
+
+
+def transport_many(
+    jobs: Sequence[tuple[UnitProfile, UnitProfile]],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    then: Callable[[UnitProfile, UnitProfile, UnitTransport], Any] | None = None,
+) -> list:
+    """:func:`transport_unit` of each ``(unit, target)`` job, in forked workers when the work is large.
+
+    The same plans as one call at a time (each problem is solved alone, by
+    the same deterministic solver); only the wall time changes. Problems go
+    to the workers largest first. With ``then``, each result is the pair
+    ``(transport, then(unit, target, transport))``, the follow-up computed
+    in the same worker.
+    """
+    from .. import parallel
+
+    if not jobs:
+        return []
+    cells = [len(u.variants) * len(t.variants) for u, t in jobs]
+    workers = min(parallel.cores(), len(jobs))
+
+    def one(k: int, threads: int):
+        u, t = jobs[k]
+        tr = transport_unit(u, t, tolerance=tolerance, workers=threads)
+        return tr if then is None else (tr, then(u, t, tr))
+
+    if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():
+        return [one(k, -1) for k in range(len(jobs))]
+    order = sorted(range(len(jobs)), key=lambda k: (-cells[k], k))
+    # one distance thread per worker: the workers are the parallelism
+    found = parallel.fork_map(lambda n: one(order[n], 1), len(jobs), workers=workers, chunks=1)
+    out: list = [None] * len(jobs)
+    for n, k in enumerate(order):
+        out[k] = found[n]
+    return out
 
 
 def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
@@ -263,60 +313,71 @@ def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:
     {'B': 1}
     """
     v, w = tuple(v), tuple(w)
-    out = PairEdits()
     if v == w:
-        return out
-    ops = Indel.editops(v, w)
-    del_pos = [op.src_pos for op in ops if op.tag == "delete"]
-    ins_pos = [op.dest_pos for op in ops if op.tag == "insert"]
-    dset, iset = set(del_pos), set(ins_pos)
-    # matched steps, in order; mv[p] / mw[q]: matched steps before position p / q
-    mv = np.cumsum([0] + [p not in dset for p in range(len(v))])
-    mw = np.cumsum([0] + [q not in iset for q in range(len(w))])
+        return PairEdits()
+    # per activity, its unmatched positions with the matched steps before them
+    # (editops come in position order, so the i-th deletion at p has p - i
+    # matched steps of v before it; likewise for insertions in w)
+    dels: dict[str, list[int]] = {}
+    inss: dict[str, list[tuple[int, int]]] = {}
+    iset = set()
+    nd = ni = 0
+    for tag, p, q in Indel.editops(v, w).as_list():
+        if tag == "delete":
+            x = v[p]
+            if x in dels:
+                dels[x].append(p - nd)
+            else:
+                dels[x] = [p - nd]
+            nd += 1
+        else:
+            x = w[q]
+            if x in inss:
+                inss[x].append((q, q - ni))
+            else:
+                inss[x] = [(q, q - ni)]
+            iset.add(q)
+            ni += 1
     matched_w = [w[q] for q in range(len(w)) if q not in iset]
-    dels: dict[str, list[int]] = defaultdict(list)
-    inss: dict[str, list[int]] = defaultdict(list)
-    for p in del_pos:
-        dels[v[p]].append(p)
-    for q in ins_pos:
-        inss[w[q]].append(q)
-    reorders: Counter = Counter()
-    rework: Counter = Counter()
-    deleted: Counter = Counter()
-    inserted: Counter = Counter()
-    repeated: Counter = Counter()
-    neighbours: dict[str, set] = defaultdict(set)
+    n_matched, n_w = len(matched_w), len(w)
+    reorders: dict = {}
+    rework: dict = {}
+    deleted: dict = {}
+    inserted: dict = {}
+    repeated: dict = {}
+    neighbours: dict[str, set] = {}
     v_has = set(v)
     w_has = set(w)
-    for x in sorted(set(dels) | set(inss)):
-        ds, qs = dels.get(x, []), inss.get(x, [])
+    empty: list = []
+    for x in sorted(dels.keys() | inss.keys()):
+        ds, qs = dels.get(x, empty), inss.get(x, empty)
         k = min(len(ds), len(qs))
         # pair deletions and insertions in order (the i-th unmatched X of v moves
         # to the place of the i-th unmatched X of w)
-        for p, q in zip(ds[:k], qs[:k]):
-            a, b = int(mv[p]), int(mw[q])  # matched steps before X in v and in w
-            if a > b and b < len(matched_w):
-                reorders[(x, matched_w[b])] += 1  # the target does X before the step it skipped
+        for a, (q, b) in zip(ds[:k], qs[:k]):  # a, b: matched steps before X in v and in w
+            if a > b and b < n_matched:
+                key = (x, matched_w[b])  # the target does X before the step it skipped
             elif a < b and b > 0:
-                reorders[(matched_w[b - 1], x)] += 1  # the target does X after it
+                key = (matched_w[b - 1], x)  # the target does X after it
             else:  # no matched step to name the move by: the target's neighbour
-                nb = w[q + 1] if q + 1 < len(w) else (w[q - 1] if q > 0 else x)
-                reorders[(x, nb) if q + 1 < len(w) else (nb, x)] += 1
+                nb = w[q + 1] if q + 1 < n_w else (w[q - 1] if q > 0 else x)
+                key = (x, nb) if q + 1 < n_w else (nb, x)
+            reorders[key] = reorders.get(key, 0) + 1
         extra, missing = len(ds) - k, len(qs) - k
         if extra:
-            (rework if x in w_has else deleted)[x] += extra
+            table = rework if x in w_has else deleted
+            table[x] = table.get(x, 0) + extra
         if missing:
             if x in v_has:
-                repeated[x] += missing
+                repeated[x] = repeated.get(x, 0) + missing
             else:
-                inserted[x] += missing
-                for q in qs[k:]:
-                    b = int(mw[q])
+                inserted[x] = inserted.get(x, 0) + missing
+                for _, b in qs[k:]:
                     if b > 0:
-                        neighbours[x].add(matched_w[b - 1])
-                    if b < len(matched_w):
-                        neighbours[x].add(matched_w[b])
-    return PairEdits(dict(reorders), dict(rework), dict(deleted), dict(inserted), dict(repeated), dict(neighbours))
+                        neighbours.setdefault(x, set()).add(matched_w[b - 1])
+                    if b < n_matched:
+                        neighbours.setdefault(x, set()).add(matched_w[b])
+    return PairEdits(reorders, rework, deleted, inserted, repeated, neighbours)
 
 
 # ---------------------------------------------------------------- helpers

@@ -52,6 +52,7 @@ __all__ = [
     "UnitTransport",
     "resolve_target",
     "pooled_target",
+    "pooled_model",
     "harmonise",
     "harmonise_onto",
     "choose_target",
@@ -174,13 +175,31 @@ def resolve_target(
     )
 
 
-def pooled_target(profiles: Mapping[str, UnitProfile], *, noise_threshold: float = 0.2) -> Target | None:
+def pooled_target(
+    profiles: Mapping[str, UnitProfile], *, noise_threshold: float = 0.2, with_model: bool = True
+) -> Target | None:
     """The behaviour most units share, as an observed target (None if no variant qualifies).
 
     The pooled variants (all units' cases together) that use only start and
     end activities and directly-follows pairs found in more than half of the
-    units.
+    units. ``with_model=False`` leaves the discovered model out (None): see
+    :func:`pooled_model`.
     """
+    found = _pooled_variants(profiles)
+    if found is None:
+        return None
+    keep, prof, reason = found
+    model = pooled_model(keep, noise_threshold) if with_model else None
+    return Target("pooled", "pooled", reason, model, prof)
+
+
+def pooled_model(keep: Mapping[tuple, int], noise_threshold: float = 0.2) -> Model:
+    """The model discovered from the pooled variants (``variant -> cases``)."""
+    return discover_model_from_variants(keep, noise_threshold=noise_threshold, name="pooled", kind="pooled")
+
+
+def _pooled_variants(profiles: Mapping[str, UnitProfile]) -> tuple[dict, UnitProfile, str] | None:
+    """(variant -> cases, profile, reason) of the pooled behaviour, or None."""
     profs = list(profiles.values())
     if not profs:
         return None
@@ -202,10 +221,9 @@ def pooled_target(profiles: Mapping[str, UnitProfile], *, noise_threshold: float
     first = min(p.first for p in profs)
     last = max(p.last for p in profs)
     prof = profile_from_variants(profs[0].process, "pooled", keep, first=first, last=last)
-    model = discover_model_from_variants(keep, noise_threshold=noise_threshold, name="pooled", kind="pooled")
     share = prof.cases / max(sum(p.cases for p in profs), 1)
     reason = f"pooled behaviour: the {len(keep)} variants using only behaviour shared by most units ({share:.0%} of all cases)"
-    return Target("pooled", "pooled", reason, model, prof)
+    return keep, prof, reason
 
 
 def harmonise_onto(
@@ -218,6 +236,8 @@ def harmonise_onto(
     tolerance: float = observed.DEFAULT_TOLERANCE,
     method: str = "auto",
     transports: Mapping[str, UnitTransport] | None = None,
+    cache: dict | None = None,
+    backlogs: Mapping[str, list[ChangeItem]] | None = None,
 ) -> Harmonisation:
     """Every unit's backlog against ``target``, judged and priced.
 
@@ -237,6 +257,11 @@ def harmonise_onto(
         Alignment route for model targets (:func:`divergence.model.alignment.align_variants`).
     transports : mapping, optional
         Already computed transports of units onto this target (reused).
+    cache : dict, optional
+        Work shared between calls on the same profiles (case indicators,
+        edit decompositions); :func:`harmonise` passes one to all candidates.
+    backlogs : mapping, optional
+        Candidate items (:func:`observed_items`) already computed from ``transports``.
 
     Returns
     -------
@@ -244,18 +269,24 @@ def harmonise_onto(
     """
     fits: dict[str, Any] = {}
     candidates: dict[str, list[ChangeItem]] = {}
+    cache = {} if cache is None else cache
     if target.profile is not None:
+        given = dict(transports or {})
+        todo = [u for u in profiles if u not in given]
+        solved = observed.transport_many([(profiles[u], target.profile) for u in todo], tolerance=tolerance)
+        given.update(zip(todo, solved))
         for u, p in profiles.items():
-            if transports is not None and u in transports:
-                fits[u] = transports[u]
+            fits[u] = given[u]
+            if backlogs is not None and u in backlogs and u in (transports or {}):
+                candidates[u] = backlogs[u]
             else:
-                fits[u] = observed.transport_unit(p, target.profile, tolerance=tolerance)
-            candidates[u] = observed_items(p, fits[u], target.profile)
+                candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
     else:
         for u, p in profiles.items():
             fits[u] = align_unit(p, target, method=method)
             candidates[u] = change_items(p, fits[u])
-    changes, exceptions = judge(candidates, profiles, target, min_share=min_share, alpha=alpha)
+    changes, exceptions = judge(candidates, profiles, target, min_share=min_share, alpha=alpha,
+                                indicators=cache.setdefault("indicators", {}))
     costs = {u: price(profiles[u], changes[u], target) for u in profiles}
     return Harmonisation(target, fits, changes, exceptions, costs, _adoption(costs.values()))
 
@@ -304,7 +335,9 @@ def harmonise(
     ``auto`` candidates: the eligible units (all of them up to
     :data:`AUTO_MAX_UNIT_CANDIDATES`, else the family medoids, then the
     largest units) and the pooled behaviour. Each is priced by
-    :func:`harmonise_onto`, exactly as the final result; the lowest
+    :func:`harmonise_onto`, exactly as the final result (all candidates'
+    transports are solved first, in forked workers when large; the pooled
+    candidate's model is discovered only if it wins); the lowest
     adoption cost (one-off cost plus :data:`TARGET_HORIZON_YEARS` years of
     added running cost) wins, a near-tie (within :data:`AUTO_TIE_MARGIN`) going to a unit
     rather than the pooled behaviour, then to the unit with most cases.
@@ -314,21 +347,35 @@ def harmonise(
         return harmonise_onto(target, profiles, price=price, **options)
     ok = [u for u in profiles if eligible is None or u in set(eligible)]
     cands = [resolve_target(u, profiles, models) for u in _unit_candidates(ok, profiles, medoids)]
-    pooled = pooled_target(profiles, noise_threshold=noise_threshold)
-    if pooled is not None:
-        cands.append(pooled)
+    pooled = _pooled_variants(profiles)
+    if pooled is not None:  # its model is discovered only if it wins
+        cands.append(Target("pooled", "pooled", pooled[2], None, pooled[1]))
     if not cands:
         raise OptionError(
             "no unit can be the target automatically (all have too few cases); name a unit or a model file with --target"
         )
+    # every candidate's transports at once (forked workers share the two cores), then each priced
+    jobs = [(u, k) for k, t in enumerate(cands) if t.profile is not None for u in profiles]
+    tol = options.get("tolerance", observed.DEFAULT_TOLERANCE)
+    found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol,
+                                    then=lambda unit, target, tr: observed_items(unit, tr, target))
+    transports: dict[int, dict[str, UnitTransport]] = defaultdict(dict)
+    backlogs: dict[int, dict[str, list[ChangeItem]]] = defaultdict(dict)
+    for (u, k), (tr, items) in zip(jobs, found):
+        transports[k][u], backlogs[k][u] = tr, items
     results = []
+    cache: dict = {}
     for k, t in enumerate(cands):
         if progress:
             progress(k, len(cands))
-        results.append(harmonise_onto(t, profiles, price=price, **options))
+        results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k),
+                                      backlogs=backlogs.get(k), **options))
     if progress:
         progress(len(cands), len(cands))
-    return _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
+    win = _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
+    if win.target.kind == "pooled" and pooled is not None:
+        win = replace(win, target=replace(win.target, model=pooled_model(pooled[0], noise_threshold)))
+    return win
 
 
 def choose_target(spec: str | Path, profiles: Mapping[str, UnitProfile], models: Mapping[str, Model], **kw: Any) -> Target:
