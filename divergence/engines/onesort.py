@@ -6,6 +6,8 @@ Used by the DuckDB engine when the log allows it (see
 
 from __future__ import annotations
 
+from divergence.waits import wait_bin_sql
+
 from .sql import DUCKDB
 
 #: Earlier rows with the same time in a case compared with each row to find
@@ -43,7 +45,8 @@ def one_sort_statements(events: str, *, dup_check: bool, service: bool = True, p
     3. A single hash aggregation over that stream computes, tagged: per case
        (tag 0) the event count, first and last time and two order-dependent
        hashes of the activity sequence; per directly-follows pair (tag 1)
-       count and median wait; per activity and resource (tag 2) count; per
+       count, median wait and the waits counted per bin of
+       :mod:`divergence.waits` (a ``histogram``); per activity and resource (tag 2) count; per
        activity (tag 3) count; per source (tag 4) the event count.
     4. Variants are (length, hash, hash) groups of cases (collision chance
        about 2**-128 per pair of variants, as in the pandas engine), named by
@@ -124,7 +127,8 @@ g AS (
            sum(w.bad) FILTER (WHERE w.tag = 0) AS bad,
            -- median: the middle value(s) of the pair's waits, numbered in order of wait
            (min(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = (w.wcount + 1) // 2)
-            + max(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = w.wcount // 2 + 1)) / 2 AS median_s
+            + max(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = w.wcount // 2 + 1)) / 2 AS median_s,
+           histogram({wait_bin_sql("w.wait")}) FILTER (WHERE w.tag = 1) AS wbins
     FROM t AS w
     WHERE (w.tag <> 1 OR w.prev_a IS NOT NULL) AND (w.tag <> 2 OR w.r IS NOT NULL)
     GROUP BY w.tag, w.pr, w.un, kc, ka, kb, kr, ks
@@ -133,7 +137,7 @@ SELECT tag, CAST(pr AS VARCHAR) AS process, CAST(un AS VARCHAR) AS unit,
        CAST(CASE tag WHEN 0 THEN CAST(kc AS VARCHAR) WHEN 2 THEN CAST(kr AS VARCHAR)
                      WHEN 4 THEN CAST(ks AS VARCHAR) END AS VARCHAR) AS k1,
        CAST(ka AS VARCHAR) AS activity, CAST(kb AS VARCHAR) AS target,
-       n, first_ts, last_ts, h1, h2, bad, median_s
+       n, first_ts, last_ts, h1, h2, bad, median_s, wbins
 FROM g""",
         f"""CREATE TEMP TABLE {p}service AS
 SELECT process, unit, activity, {DUCKDB.median(sec("start_ts", "ts"))} AS median_service_s
@@ -164,7 +168,7 @@ FROM {p}var AS v JOIN s ON v.process = s.process AND v.unit = s.unit AND v.rep =
 
 
 def one_sort_queries(*, prefix: str = "dv_") -> dict[str, str]:
-    """The six aggregate queries over the tables of :func:`one_sort_statements`."""
+    """The seven aggregate queries over the tables of :func:`one_sort_statements`."""
     p = prefix
     return {
         "variants": f"SELECT process, unit, variant, cases, median_duration_s FROM {p}variants",
@@ -193,4 +197,7 @@ WHERE a.tag = 3""",
         "units": f"""SELECT process, unit, count(*) AS cases, sum(n_events) AS events,
        min(first_ts) AS first_ts, max(last_ts) AS last_ts
 FROM {p}cases GROUP BY process, unit""",
+        "edge_waits": f"""SELECT process, unit, activity AS source, target,
+       unnest(map_keys(wbins)) AS bin, unnest(map_values(wbins)) AS events
+FROM {p}agg WHERE tag = 1""",
     }
