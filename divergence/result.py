@@ -92,7 +92,7 @@ class ProcessResult:
         Units not tested (the target unit itself) are absent."""
         tested = set(self.difference_tests()["unit"])
         df = self.difference_tests(significant=True)
-        kinds = ("activity", "edge", "variant", "throughput")
+        kinds = ("activity", "edge", "variant", "throughput", "edge_wait")
         out = {}
         for u in (u for u in self.units if u in tested):
             counts = df.loc[df["unit"] == u, "kind"].value_counts()

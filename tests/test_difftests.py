@@ -41,7 +41,7 @@ def test_identical_behaviour_gives_no_difference():
     (a,) = make_profiles({"A": [("abcde", 50), ("abde", 20), ("abbcde", 10)]})
     df = compare_units(a, a)
     assert list(df.columns) == COLUMNS
-    assert set(df["kind"]) == {"activity", "edge", "variant", "throughput"}
+    assert set(df["kind"]) == {"activity", "edge", "variant", "throughput", "edge_wait"}
     assert not df["significant"].any()
     assert np.allclose(df["p_value"], 1.0)
     assert np.allclose(df["effect"], 0.0)
