@@ -93,8 +93,8 @@ def behaviour_of(profile: UnitProfile) -> Behaviour:
     a = pd.Series(profile.activities["cases"].to_numpy(dtype=np.int64), index=list(profile.activities["activity"]),
                   dtype=np.int64)
     e = profile.edges
-    edges = pd.Series(e["cases"].to_numpy(dtype=np.int64),
-                      index=pd.Index(list(zip(e["source"], e["target"])), tupleize_cols=False), dtype=np.int64)
+    edges = pd.Series(e["cases"].to_numpy(dtype=np.int64), dtype=np.int64, index=pd.Index(
+        list(zip(e["source"].to_numpy(dtype=object), e["target"].to_numpy(dtype=object))), tupleize_cols=False))
     v = profile.variants
     variants = pd.Series(v["cases"].to_numpy(dtype=np.int64), index=pd.Index(list(v["variant"]), tupleize_cols=False),
                          dtype=np.int64)
@@ -108,11 +108,14 @@ def _wait_matrix(w: pd.DataFrame | None) -> pd.DataFrame | None:
     """Binned waits per edge as an edges x bins matrix (one ``bincount``)."""
     if w is None:
         return None
-    codes, keys = pd.MultiIndex.from_arrays([w["source"].astype(object), w["target"].astype(object)]).factorize()
+    cs, us = pd.factorize(w["source"].to_numpy(dtype=object))
+    ct, ut = pd.factorize(w["target"].to_numpy(dtype=object))
+    codes, pairs = pd.factorize(cs * max(len(ut), 1) + ct)
+    keys = list(zip(np.asarray(us, dtype=object)[pairs // max(len(ut), 1)], np.asarray(ut, dtype=object)[pairs % max(len(ut), 1)]))
     flat = np.bincount(codes * N_BINS + w["bin"].to_numpy(dtype=np.int64), weights=w["events"].to_numpy(dtype=float),
                        minlength=len(keys) * N_BINS)
     return pd.DataFrame(flat.reshape(len(keys), N_BINS).astype(np.int64),
-                        index=pd.Index(list(keys), tupleize_cols=False, dtype=object))
+                        index=pd.Index(keys, tupleize_cols=False, dtype=object))
 
 
 def pool(behaviours: Sequence[Behaviour], name: str = "pooled") -> Behaviour:
@@ -157,7 +160,7 @@ def compare_units(a: UnitProfile, b: UnitProfile, alpha: float = 0.05) -> pd.Dat
 
 
 def compare_behaviours(a: Behaviour, b: Behaviour, alpha: float = 0.05, *, adjust: bool = True) -> pd.DataFrame:
-    """:func:`compare_units` on :class:`Behaviour` objects (``adjust=False``: q-values left NaN)."""
+    """:func:`compare_units` on :class:`Behaviour` objects (``adjust=False``: q-values left NaN, rows unordered)."""
     parts = [
         _share_tests("activity", a.activities, b.activities, a.cases, b.cases, alpha),
         _share_tests("edge", a.edges, b.edges, a.cases, b.cases, alpha),
@@ -168,8 +171,9 @@ def compare_behaviours(a: Behaviour, b: Behaviour, alpha: float = 0.05, *, adjus
     parts = [p for p in parts if len(p)]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     df = df.reindex(columns=COLUMNS)
-    if adjust:
-        _adjust(df, alpha)
+    if not adjust:  # left for the caller to adjust and order (process_tests)
+        return df
+    _adjust(df, alpha)
     return _order(df)
 
 
@@ -194,7 +198,7 @@ def process_tests(profiles: Mapping[str, UnitProfile], target: UnitProfile | Non
         over all rows.
     """
     own = {u: behaviour_of(p) for u, p in profiles.items()}
-    ref = behaviour_of(target) if target is not None else None
+    ref = None if target is None else own[target_name] if profiles.get(target_name) is target else behaviour_of(target)
     unknown = sorted(u for u, b in own.items() if b.waits is None and u != target_name)
     if ref is not None and ref.waits is None:
         unknown = sorted(own)
@@ -246,13 +250,53 @@ def fisher_two_sided(a_cases, a_total, b_cases, b_total) -> tuple[np.ndarray, np
     n1 = np.asarray(a_total, dtype=np.int64)
     k = x + np.asarray(b_cases, dtype=np.int64)
     m = n1 + np.asarray(b_total, dtype=np.int64)
-    lower = hypergeom.cdf(x, m, k, n1)
-    upper = hypergeom.sf(x - 1, m, k, n1)
-    p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    x, n1, k, m = np.broadcast_arrays(x, n1, k, m)
     xmin = np.maximum(0, n1 - (m - k))
     xmax = np.minimum(n1, k)
+    lower, upper = _hypergeom_tails(x, m, k, n1, xmin, xmax)
+    p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
     pmin = np.minimum(1.0, 2.0 * np.exp(np.minimum(_log_pmf(xmin, m, k, n1), _log_pmf(xmax, m, k, n1))))
     return p, pmin
+
+
+#: Supports longer than this are summed by scipy (:func:`_hypergeom_tails`).
+_LONG_SUPPORT = 4096
+
+
+def _hypergeom_tails(x, m, k, n, xmin, xmax) -> tuple[np.ndarray, np.ndarray]:
+    """P(X <= x) and P(X >= x) of the hypergeometric per item, vectorised over items.
+
+    Each item's probabilities over its whole support come from the first one
+    (log-gamma) and the ratio of consecutive terms, summed along rows of a
+    matrix; items are grouped by support length (powers of two) so padding
+    stays below half. Several times faster than ``scipy.stats.hypergeom``
+    on the many short supports of an event log's items; supports longer
+    than :data:`_LONG_SUPPORT` go to scipy.
+    """
+    lower, upper = np.empty(len(x)), np.empty(len(x))
+    size = xmax - xmin + 1
+    long_ = size > _LONG_SUPPORT
+    if long_.any():
+        lower[long_] = hypergeom.cdf(x[long_], m[long_], k[long_], n[long_])
+        upper[long_] = hypergeom.sf(x[long_] - 1, m[long_], k[long_], n[long_])
+    width = 1 << np.ceil(np.log2(np.maximum(size, 1))).astype(np.int64)
+    for w in np.unique(width[~long_]):
+        j = np.flatnonzero((width == w) & ~long_)
+        i = xmin[j, None] + np.arange(w)[None, :]
+        valid = i <= xmax[j, None]
+        kk, nn, mm = k[j, None].astype(float), n[j, None].astype(float), m[j, None].astype(float)
+        step = valid[:, 1:] & valid[:, :-1]
+        fi = i[:, :-1].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log((kk - fi) * (nn - fi)) - np.log((fi + 1.0) * (mm - kk - nn + fi + 1.0))
+        log_p = np.zeros(i.shape)
+        log_p[:, 1:] = np.cumsum(np.where(step, ratio, 0.0), axis=1)
+        log_p += _log_pmf(xmin[j].astype(float), m[j].astype(float), k[j].astype(float), n[j].astype(float))[:, None]
+        pmf = np.where(valid, np.exp(log_p), 0.0)
+        xj = x[j, None]
+        lower[j] = np.minimum(1.0, (pmf * (i <= xj)).sum(axis=1))
+        upper[j] = np.minimum(1.0, (pmf * (i >= xj)).sum(axis=1))
+    return lower, upper
 
 
 def _log_pmf(x, m, k, n):
