@@ -368,7 +368,7 @@ def profile_from_variants(
 
     Activities and directly-follows edges are counted from the variants;
     times, resources and durations are unknown (NaN waits and service
-    times, no resources, no durations).
+    times, no resources, no durations, ``edge_waits`` None).
     """
     rows = sorted(((tuple(v), int(c)) for v, c in variants.items() if c > 0), key=lambda vc: (-vc[1], vc[0]))
     total = sum(c for _, c in rows)
