@@ -90,7 +90,7 @@ class ProcessResult:
         """Unit -> kind -> number of significant differences from the target (every kind listed, and ``total``).
 
         Units not tested (the target unit itself) are absent."""
-        tested = set(self.difference_tests()["unit"])
+        tested = set(self.difference_tests()["unit"].unique())  # unique() first: ~50,000 rows on BPIC 2015
         df = self.difference_tests(significant=True)
         kinds = ("activity", "edge", "variant", "throughput", "edge_wait")
         out = {}
