@@ -133,6 +133,7 @@ WARNING_CODES = {
     "decimal_ids": "decimal numbers in an id column read as whole numbers",
     "csv_encoding": "a CSV file was not valid UTF-8 and was read as Windows-1252",
     "privacy": "a pseudonymisation note",
+    "edge_waits_unknown": "per-edge waiting-time tests skipped: profiles (older profile files) without binned waits",
     "ocel_skipped": "an OCEL 2.0 log found in a folder was skipped: it has several object types and no --object-type",
     "other": "any other warning",
 }

@@ -110,7 +110,9 @@ def _renamed(prof: UnitProfile, names: dict[str, str]) -> UnitProfile:
     srt = lambda df, by: df.sort_values(by, kind="stable").reset_index(drop=True)  # noqa: E731
     return replace(prof, variants=v, activities=srt(col(prof.activities, "activity"), ["activity"]),
                    edges=srt(col(prof.edges, "source", "target"), ["source", "target"]),
-                   resources=srt(col(prof.resources, "activity"), ["activity", "resource"]))
+                   resources=srt(col(prof.resources, "activity"), ["activity", "resource"]),
+                   edge_waits=None if prof.edge_waits is None else
+                   srt(col(prof.edge_waits, "source", "target"), ["source", "target", "bin"]))
 
 
 def _plan(path: str | Path, known: set[tuple[str, str, str]]) -> tuple[dict, dict]:

@@ -9,7 +9,11 @@ b.profile.json ...`` (alone or mixed with raw logs). The file holds, per
 - variants (activity sequences) with case counts and median throughput time;
   variants seen in fewer than K cases are folded into one ``(other)`` variant
   (:func:`divergence.privacy.fold_profile`, as are edges and activities);
-- directly-follows edges with counts and median waiting time;
+- directly-follows edges with counts and median waiting time, and each
+  edge's waits counted in the fixed bins of :mod:`divergence.waits`
+  (``edge_waits``, with the bounds in ``wait_bins_s``; folded edges'
+  counts are added into the ``(other)`` edge). Files written before these
+  existed still load: their per-edge waiting-time tests are skipped;
 - activities with events, cases, the number of distinct staff, median
   service time;
 - the throughput-time distribution (durations in seconds with case counts);
@@ -45,6 +49,7 @@ import pandas as pd
 from .errors import InputError
 from .options import PROFILE_MIN_CASES as DEFAULT_MIN_CASES  # declared with the options: the CLI reads it
 from .profile import UnitProfile
+from .waits import N_BINS, WAIT_BOUNDS_S
 
 __all__ = ["FORMAT", "SCHEMA", "SUFFIX", "DEFAULT_MIN_CASES", "is_profile_file", "dump_profiles",
            "write_profiles", "load_profiles", "merge_profiles"]
@@ -112,7 +117,31 @@ def _unit_doc(folded: UnitProfile, raw: UnitProfile, k: int) -> dict:
                        .itertuples(index=False)],
         "durations": _binned_durations(folded.durations, k),
         "staff": _staff_sets(raw.resources, acts, k),
+        **_edge_waits_doc(folded.edge_waits),
     }
+
+
+def _edge_waits_doc(w: pd.DataFrame | None) -> dict:
+    if w is None:
+        return {}
+    return {"wait_bins_s": list(WAIT_BOUNDS_S),
+            "edge_waits": [[str(s), str(t), int(b), int(n)] for s, t, b, n in
+                           w[["source", "target", "bin", "events"]].itertuples(index=False)]}
+
+
+def _edge_waits(u: dict) -> pd.DataFrame | None:
+    """The binned waits of a unit document; None when absent (older files) or binned otherwise."""
+    if "edge_waits" not in u or u.get("wait_bins_s") != list(WAIT_BOUNDS_S):
+        return None
+    rows = u["edge_waits"]
+    if any(not 0 <= int(r[2]) < N_BINS or int(r[3]) < 1 for r in rows):
+        raise ValueError(f"unit {u['unit']!r}: waiting-time bins out of range")
+    return pd.DataFrame({
+        "source": pd.Series([str(r[0]) for r in rows], dtype=object),
+        "target": pd.Series([str(r[1]) for r in rows], dtype=object),
+        "bin": np.array([int(r[2]) for r in rows], dtype=np.int64),
+        "events": np.array([int(r[3]) for r in rows], dtype=np.int64),
+    })
 
 
 def _binned_durations(durations: pd.DataFrame, k: int) -> list:
@@ -270,7 +299,7 @@ def _unit_profile(u: dict, min_cases_evidence: int) -> UnitProfile:
         process=str(u["process"]), unit=str(u["unit"]), cases=cases, events=int(u["events"]),
         variants=variants, activities=activities, edges=edges, resources=resources, durations=durations,
         first=first, last=first + pd.Timedelta(seconds=float(u["span_s"])),
-        low_evidence=cases < min_cases_evidence,
+        low_evidence=cases < min_cases_evidence, edge_waits=_edge_waits(u),
     )
 
 

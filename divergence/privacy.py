@@ -73,8 +73,8 @@ def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
     """A profile for display: variants and edges seen in fewer than ``min_cases`` cases folded.
 
     Folded variants become one variant ``("(other)",)`` carrying their cases;
-    folded edges are dropped from the edge table and their counts kept in an
-    ``(other)`` -> ``(other)`` row. Activities seen in fewer cases are
+    folded edges are dropped from the edge table and their counts (and binned
+    waits) kept in an ``(other)`` -> ``(other)`` row. Activities seen in fewer cases are
     renamed ``(other)`` in the activity table. Resources are reduced to
     counts. ``min_cases`` of 1 returns the profile unchanged.
     """
@@ -92,8 +92,15 @@ def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
             }
         )
         v = pd.concat([v.loc[~rare], other], ignore_index=True)
-    e = profile.edges
+    e, w = profile.edges, profile.edge_waits
     erare = e["cases"] < min_cases
+    if erare.any() and w is not None:
+        rare_keys = set(zip(e.loc[erare, "source"], e.loc[erare, "target"]))
+        wrare = np.array([k in rare_keys for k in zip(w["source"], w["target"])], dtype=bool)
+        folded = w.loc[wrare].groupby("bin", sort=True, as_index=False)["events"].sum()
+        folded.insert(0, "target", OTHER)
+        folded.insert(0, "source", OTHER)
+        w = pd.concat([w.loc[~wrare], folded], ignore_index=True).astype({"bin": np.int64, "events": np.int64})
     if erare.any():
         other_e = pd.DataFrame(
             {
@@ -117,7 +124,7 @@ def fold_profile(profile: UnitProfile, min_cases: int) -> UnitProfile:
         )
     d = profile.durations
     r = profile.resources.iloc[0:0]
-    return replace(profile, variants=v, edges=e, activities=a, durations=d, resources=r)
+    return replace(profile, variants=v, edges=e, activities=a, durations=d, resources=r, edge_waits=w)
 
 
 def _key_bytes(key: str | bytes | None) -> bytes:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .errors import EmptyLogError, warn
 from .schema import ACTIVITY, CASE, PROCESS, RESOURCE, TIMESTAMP, UNIT
+from .waits import edge_wait_counts, empty_edge_waits
 
 __all__ = [
     "UnitProfile",
@@ -75,6 +76,11 @@ class UnitProfile:
         Throughput-time distribution: ``duration_s``, ``cases``; sorted.
     first, last : pandas.Timestamp
         First and last event time (UTC): the period the log covers.
+    edge_waits : DataFrame or None
+        Waiting times per edge in the fixed bins of :mod:`divergence.waits`:
+        ``source``, ``target``, ``bin``, ``events`` (non-zero counts only;
+        sorted); None where unknown (profile files written before it existed,
+        behaviour known only as variants).
     """
 
     process: str
@@ -89,6 +95,7 @@ class UnitProfile:
     first: pd.Timestamp
     last: pd.Timestamp
     low_evidence: bool = False
+    edge_waits: pd.DataFrame | None = None
 
     @property
     def years(self) -> float:
@@ -122,6 +129,7 @@ class Aggregates:
     median_wait_s. ``activities``: activity, events, cases, resources,
     median_service_s. ``resources``: activity, resource, events.
     ``durations``: duration_s, cases. ``units``: cases, events, first, last.
+    ``edge_waits``: source, target, bin, events (:mod:`divergence.waits`).
     """
 
     variants: pd.DataFrame
@@ -131,6 +139,7 @@ class Aggregates:
     durations: pd.DataFrame
     units: pd.DataFrame
     extra: dict = field(default_factory=dict)
+    edge_waits: pd.DataFrame | None = None
 
 
 def profile_units(
@@ -225,6 +234,10 @@ def aggregate_events(events: pd.DataFrame) -> Aggregates:
     edges["source"] = act_names[(k // n_act) % n_act]
     edges["target"] = act_names[k % n_act]
     edges = _with_keys(edges, proc_names, unit_names, ["source", "target", "events", "cases", "median_wait_s"])
+    ew = edge_wait_counts(e["k"].to_numpy(), e["wait"].to_numpy())
+    kw = ew["k"].to_numpy()
+    ew["pu"], ew["source"], ew["target"] = kw // (n_act * n_act), act_names[(kw // n_act) % n_act], act_names[kw % n_act]
+    edge_waits = _with_keys(ew, proc_names, unit_names, ["source", "target", "bin", "events"])
 
     # activities and resources
     akey = pu * n_act + acode
@@ -272,7 +285,7 @@ def aggregate_events(events: pd.DataFrame) -> Aggregates:
     units["first"] = pd.to_datetime(units["first"], utc=True)
     units["last"] = pd.to_datetime(units["last"], utc=True)
     units = _with_keys(units, proc_names, unit_names, ["cases", "events", "first", "last"])
-    return Aggregates(variants, edges, activities, resources, durations, units)
+    return Aggregates(variants, edges, activities, resources, durations, units, edge_waits=edge_waits)
 
 
 def assemble_profiles(
@@ -288,11 +301,14 @@ def assemble_profiles(
             ("activities", agg.activities),
             ("resources", agg.resources),
             ("durations", agg.durations),
+            ("edge_waits", agg.edge_waits),
         )
+        if table is not None
     }
     empty = {
         "edges": pd.DataFrame(columns=["source", "target", "events", "cases", "median_wait_s"]),
         "resources": pd.DataFrame(columns=["activity", "resource", "events"]),
+        "edge_waits": empty_edge_waits(),
     }
     for row in agg.units.sort_values([PROCESS, UNIT]).itertuples(index=False):
         key = (getattr(row, PROCESS), getattr(row, UNIT))
@@ -319,6 +335,8 @@ def assemble_profiles(
         a = a.astype({"events": np.int64, "cases": np.int64, "resources": np.int64, "median_service_s": float})
         r = _sort(part("resources"), ["activity", "resource"]).astype({"events": np.int64})
         d = _sort(part("durations"), ["duration_s"]).astype({"duration_s": float, "cases": np.int64})
+        w = None if agg.edge_waits is None else _sort(part("edge_waits"), ["source", "target", "bin"]).astype(
+            {"bin": np.int64, "events": np.int64})
         n_cases = int(row.cases)
         out.setdefault(key[0], {})[key[1]] = UnitProfile(
             process=str(key[0]),
@@ -333,6 +351,7 @@ def assemble_profiles(
             first=pd.Timestamp(row.first),
             last=pd.Timestamp(row.last),
             low_evidence=n_cases < min_cases_evidence,
+            edge_waits=w,
         )
     return {p: dict(sorted(u.items())) for p, u in sorted(out.items())}
 
@@ -349,7 +368,7 @@ def profile_from_variants(
 
     Activities and directly-follows edges are counted from the variants;
     times, resources and durations are unknown (NaN waits and service
-    times, no resources, no durations).
+    times, no resources, no durations, ``edge_waits`` None).
     """
     rows = sorted(((tuple(v), int(c)) for v, c in variants.items() if c > 0), key=lambda vc: (-vc[1], vc[0]))
     total = sum(c for _, c in rows)

@@ -90,9 +90,9 @@ class ProcessResult:
         """Unit -> kind -> number of significant differences from the target (every kind listed, and ``total``).
 
         Units not tested (the target unit itself) are absent."""
-        tested = set(self.difference_tests()["unit"])
+        tested = set(self.difference_tests()["unit"].unique())  # unique() first: ~50,000 rows on BPIC 2015
         df = self.difference_tests(significant=True)
-        kinds = ("activity", "edge", "variant", "throughput")
+        kinds = ("activity", "edge", "variant", "throughput", "edge_wait")
         out = {}
         for u in (u for u in self.units if u in tested):
             counts = df.loc[df["unit"] == u, "kind"].value_counts()

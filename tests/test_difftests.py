@@ -41,7 +41,7 @@ def test_identical_behaviour_gives_no_difference():
     (a,) = make_profiles({"A": [("abcde", 50), ("abde", 20), ("abbcde", 10)]})
     df = compare_units(a, a)
     assert list(df.columns) == COLUMNS
-    assert set(df["kind"]) == {"activity", "edge", "variant", "throughput"}
+    assert set(df["kind"]) == {"activity", "edge", "variant", "throughput", "edge_wait"}
     assert not df["significant"].any()
     assert np.allclose(df["p_value"], 1.0)
     assert np.allclose(df["effect"], 0.0)
@@ -165,3 +165,19 @@ def test_difference_map_colours_only_significant_differences(tmp_path):
     assert NOT_SIGNIFICANT.lower() in svg.lower() and NOT_SIGNIFICANT.lower() not in plain.lower()
     assert "Δ -20 pts" in svg and "Δ" not in plain
     assert difference_map(b, a, tmp_path / "d", significant=sets)
+
+
+def test_fisher_tails_match_scipy_on_short_and_long_supports():
+    """The vectorised hypergeometric tails (rows by support length; scipy above 4096 terms) equal scipy's."""
+    from scipy.stats import hypergeom
+
+    rng = np.random.default_rng(11)
+    for n1, n2 in ((1199, 1409), (9000, 12000)):
+        xa = np.concatenate([rng.integers(0, 6, 300), rng.integers(0, n1, 100)])
+        xb = np.concatenate([rng.integers(0, 6, 300), rng.integers(0, n2, 100)])
+        p, _ = fisher_two_sided(xa, n1, xb, n2)
+        k, m = xa + xb, n1 + n2
+        ref = np.minimum(1.0, 2 * np.minimum(hypergeom.cdf(xa, m, k, n1), hypergeom.sf(xa - 1, m, k, n1)))
+        ok = ref > 1e-250
+        np.testing.assert_allclose(p[ok], ref[ok], rtol=1e-9)
+        assert (p[~ok] < 1e-200).all()

@@ -17,7 +17,7 @@ pytest.importorskip("duckdb")
 pytestmark = pytest.mark.filterwarnings("ignore::divergence.errors.DivergenceWarning")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-TABLES = ("variants", "edges", "activities", "resources", "durations", "units")
+TABLES = ("variants", "edges", "activities", "resources", "durations", "units", "edge_waits")
 
 
 def assert_same(a, b) -> None:
@@ -134,7 +134,7 @@ def test_profiles_from_duckdb_equal_pandas(tmp_path):
         for u in a[p]:
             pa_, pb = a[p][u], b[p][u]
             assert (pa_.cases, pa_.events, pa_.first, pa_.last) == (pb.cases, pb.events, pb.first, pb.last)
-            for t in ("variants", "edges", "activities", "resources", "durations"):
+            for t in ("variants", "edges", "activities", "resources", "durations", "edge_waits"):
                 pd.testing.assert_frame_equal(getattr(pa_, t), getattr(pb, t), check_exact=True)
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::divergence.errors.DivergenceWar
 
 URL = os.environ.get("DIVERGENCE_TEST_PG_URL")
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-TABLES = ("variants", "edges", "activities", "resources", "durations", "units")
+TABLES = ("variants", "edges", "activities", "resources", "durations", "units", "edge_waits")
 
 if not URL:
     pytest.skip(

@@ -51,7 +51,7 @@ if _NO_JAVA:
     pytest.skip(_NO_JAVA, allow_module_level=True)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-TABLES = ("variants", "edges", "activities", "resources", "durations", "units")
+TABLES = ("variants", "edges", "activities", "resources", "durations", "units", "edge_waits")
 MASTER = "local[2]"
 
 

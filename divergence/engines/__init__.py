@@ -56,7 +56,8 @@ def _pandas(source, **kw) -> Aggregates:
     agg = aggregate_events(events)
     from ._common import to_aggregates
 
-    tables = {t: getattr(agg, t) for t in ("variants", "edges", "activities", "resources", "durations", "units")}
+    tables = {t: getattr(agg, t) for t in ("variants", "edges", "activities", "resources", "durations", "units",
+                                           "edge_waits")}
     return to_aggregates(tables, {"engine": "pandas", "seconds": time.perf_counter() - t0, "sources": sources})
 
 

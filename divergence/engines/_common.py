@@ -21,6 +21,7 @@ _INT = {
     "resources": ("events",),
     "durations": ("cases",),
     "units": ("cases", "events"),
+    "edge_waits": ("bin", "events"),
 }
 _FLOAT = {
     "variants": ("median_duration_s",),
@@ -80,7 +81,7 @@ def to_aggregates(tables: Mapping[str, pd.DataFrame], extra: dict | None = None)
         if name == "units":
             for col in ("first", "last"):
                 frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")
-        keys = [c for c in frame.columns if c in _TEXT or (name == "durations" and c == "duration_s")]
+        keys = [c for c in frame.columns if c in _TEXT or (name, c) in (("durations", "duration_s"), ("edge_waits", "bin"))]
         out[name] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     if len(out["units"]) == 0:
         raise EmptyLogError("no events to analyse")
@@ -92,4 +93,5 @@ def to_aggregates(tables: Mapping[str, pd.DataFrame], extra: dict | None = None)
         out["durations"],
         out["units"],
         extra=dict(extra or {}),
+        edge_waits=out.get("edge_waits"),
     )

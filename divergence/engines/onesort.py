@@ -6,6 +6,8 @@ Used by the DuckDB engine when the log allows it (see
 
 from __future__ import annotations
 
+from divergence.waits import wait_bin_sql
+
 from .sql import DUCKDB
 
 #: Earlier rows with the same time in a case compared with each row to find
@@ -43,7 +45,9 @@ def one_sort_statements(events: str, *, dup_check: bool, service: bool = True, p
     3. A single hash aggregation over that stream computes, tagged: per case
        (tag 0) the event count, first and last time and two order-dependent
        hashes of the activity sequence; per directly-follows pair (tag 1)
-       count and median wait; per activity and resource (tag 2) count; per
+       and wait bin of :mod:`divergence.waits` (one more grouping key, a
+       handful of groups per pair) count and the middle wait(s) for the
+       median; per activity and resource (tag 2) count; per
        activity (tag 3) count; per source (tag 4) the event count.
     4. Variants are (length, hash, hash) groups of cases (collision chance
        about 2**-128 per pair of variants, as in the pandas engine), named by
@@ -101,7 +105,7 @@ WITH w AS (
     WINDOW w AS (PARTITION BY pr, un, c ORDER BY ts, ord)
 ),
 m AS (
-    SELECT *, {wait} AS wait,
+    SELECT *, {wait} AS wait, {wait_bin_sql(wait)} AS wbin,
            row_number() OVER m AS wn,
            count(*) OVER (m ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS wcount
     FROM w
@@ -115,6 +119,7 @@ g AS (
            CASE WHEN w.tag = 1 THEN w.a END AS kb,
            CASE WHEN w.tag = 2 THEN w.r END AS kr,
            CASE WHEN w.tag = 4 THEN w.src END AS ks,
+           CASE WHEN w.tag = 1 THEN w.wbin END AS kw,
            count(*) AS n,
            min(w.ts) AS first_ts,
            max(w.ts) AS last_ts,
@@ -122,18 +127,19 @@ g AS (
            sum(CAST(hash(CAST({pos} AS VARCHAR) || ':' || CAST({code} AS VARCHAR)) AS HUGEINT))
                FILTER (WHERE w.tag = 0) AS h2,
            sum(w.bad) FILTER (WHERE w.tag = 0) AS bad,
-           -- median: the middle value(s) of the pair's waits, numbered in order of wait
-           (min(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = (w.wcount + 1) // 2)
-            + max(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = w.wcount // 2 + 1)) / 2 AS median_s
+           -- median: the middle value(s) of the pair's waits, numbered in order of wait (each in
+           -- the group of its wait bin; the edges query takes them from the pair's groups)
+           min(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = (w.wcount + 1) // 2) AS mid_lo,
+           max(w.wait) FILTER (WHERE w.tag = 1 AND w.wn = w.wcount // 2 + 1) AS mid_hi
     FROM t AS w
     WHERE (w.tag <> 1 OR w.prev_a IS NOT NULL) AND (w.tag <> 2 OR w.r IS NOT NULL)
-    GROUP BY w.tag, w.pr, w.un, kc, ka, kb, kr, ks
+    GROUP BY w.tag, w.pr, w.un, kc, ka, kb, kr, ks, kw
 )
 SELECT tag, CAST(pr AS VARCHAR) AS process, CAST(un AS VARCHAR) AS unit,
        CAST(CASE tag WHEN 0 THEN CAST(kc AS VARCHAR) WHEN 2 THEN CAST(kr AS VARCHAR)
                      WHEN 4 THEN CAST(ks AS VARCHAR) END AS VARCHAR) AS k1,
        CAST(ka AS VARCHAR) AS activity, CAST(kb AS VARCHAR) AS target,
-       n, first_ts, last_ts, h1, h2, bad, median_s
+       n, first_ts, last_ts, h1, h2, bad, mid_lo, mid_hi, kw AS wbin
 FROM g""",
         f"""CREATE TEMP TABLE {p}service AS
 SELECT process, unit, activity, {DUCKDB.median(sec("start_ts", "ts"))} AS median_service_s
@@ -164,7 +170,7 @@ FROM {p}var AS v JOIN s ON v.process = s.process AND v.unit = s.unit AND v.rep =
 
 
 def one_sort_queries(*, prefix: str = "dv_") -> dict[str, str]:
-    """The six aggregate queries over the tables of :func:`one_sort_statements`."""
+    """The seven aggregate queries over the tables of :func:`one_sort_statements`."""
     p = prefix
     return {
         "variants": f"SELECT process, unit, variant, cases, median_duration_s FROM {p}variants",
@@ -172,10 +178,11 @@ def one_sort_queries(*, prefix: str = "dv_") -> dict[str, str]:
     SELECT DISTINCT process, unit, variant, cases, acts[i] AS source, acts[i + 1] AS target
     FROM (SELECT *, unnest(range(1, len(acts))) AS i FROM {p}variants) AS x
 ),
-c AS (SELECT process, unit, source, target, sum(cases) AS cases FROM pairs GROUP BY ALL)
+c AS (SELECT process, unit, source, target, sum(cases) AS cases FROM pairs GROUP BY ALL),
+a AS (SELECT process, unit, activity, target, sum(n) AS n, (max(mid_lo) + max(mid_hi)) / 2 AS median_s
+      FROM {p}agg WHERE tag = 1 GROUP BY ALL)
 SELECT a.process, a.unit, a.activity AS source, a.target, a.n AS events, c.cases, a.median_s AS median_wait_s
-FROM {p}agg AS a JOIN c ON a.process = c.process AND a.unit = c.unit AND a.activity = c.source AND a.target = c.target
-WHERE a.tag = 1""",
+FROM a JOIN c ON a.process = c.process AND a.unit = c.unit AND a.activity = c.source AND a.target = c.target""",
         "activities": f"""WITH acts AS (
     SELECT DISTINCT process, unit, variant, cases, unnest(acts) AS activity FROM {p}variants
 ),
@@ -193,4 +200,6 @@ WHERE a.tag = 3""",
         "units": f"""SELECT process, unit, count(*) AS cases, sum(n_events) AS events,
        min(first_ts) AS first_ts, max(last_ts) AS last_ts
 FROM {p}cases GROUP BY process, unit""",
+        "edge_waits": f"""SELECT process, unit, activity AS source, target, wbin AS bin, n AS events
+FROM {p}agg WHERE tag = 1""",
     }

@@ -39,6 +39,7 @@ from divergence.errors import ColumnError, DivergenceError, InputError, OptionEr
 from divergence.io.columns import LIFECYCLE, detect_columns
 from divergence.io.safety import strip_log_suffix
 from divergence.profile import Aggregates
+from divergence.waits import wait_bin_sql
 
 from ..options import Columns
 from ._common import fill_sources, to_aggregates, xes_events
@@ -163,6 +164,7 @@ def _queries() -> dict[str, str]:
         "resources": "SELECT process, unit, activity, resource, count(*) AS events FROM dv_ev WHERE resource IS NOT NULL GROUP BY process, unit, activity, resource",
         "durations": f"SELECT process, unit, duration_s, count(*) AS cases FROM {cases} GROUP BY process, unit, duration_s",
         "units": f"SELECT process, unit, count(*) AS cases, sum(n_events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts FROM {cases} GROUP BY process, unit",
+        "edge_waits": f"SELECT process, unit, source, target, bin, count(*) AS events FROM (SELECT process, unit, source, target, {wait_bin_sql('wait_s')} AS bin FROM {pairs}) AS b GROUP BY process, unit, source, target, bin",
     }
 
 

@@ -8,8 +8,9 @@ The queries read a relation of canonical, cleaned events with the columns
 the original read order, which breaks ties in ``ts`` within a case exactly
 as the pandas engine's stable sort does). :func:`profile_statements` returns
 the statements that build two helper tables (per case, and per
-directly-follows pair) and :func:`result_queries` the six queries whose
-results are :class:`divergence.profile.Aggregates`.
+directly-follows pair) and :func:`result_queries` the seven queries whose
+results are :class:`divergence.profile.Aggregates` (the waits per edge are
+counted in the fixed bins of :mod:`divergence.waits`, :func:`wait_bin_sql`).
 
 Dialect differences are few and kept in :class:`Dialect`: the separator
 literal, seconds between two timestamps (computed from whole microseconds so
@@ -28,6 +29,7 @@ from divergence import schema
 from divergence.errors import ColumnError, OptionError, TimestampError
 from divergence.io.clean import MAX_NAME_LENGTH
 from divergence.io.columns import LIFECYCLE
+from divergence.waits import wait_bin_sql
 
 __all__ = [
     "DUCKDB",
@@ -43,7 +45,7 @@ __all__ = [
 ROW_BITS = 40
 
 #: Names of the result tables, in the order of :class:`divergence.profile.Aggregates`.
-TABLES = ("variants", "edges", "activities", "resources", "durations", "units")
+TABLES = ("variants", "edges", "activities", "resources", "durations", "units", "edge_waits")
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ WHERE source IS NOT NULL""",
 
 
 def result_queries(dialect: Dialect, events: str, *, prefix: str = "dv_") -> dict[str, str]:
-    """The six aggregate queries, keyed by :data:`TABLES` names.
+    """The seven aggregate queries, keyed by :data:`TABLES` names.
 
     Column names are those of :class:`divergence.profile.Aggregates`, with
     ``case_id`` standing for nothing (it is not returned) and ``first_ts``,
@@ -162,6 +164,9 @@ FROM {cases} GROUP BY process, unit, duration_s""",
         "units": f"""SELECT process, unit, count(*) AS cases, sum(n_events) AS events,
        min(first_ts) AS first_ts, max(last_ts) AS last_ts
 FROM {cases} GROUP BY process, unit""",
+        "edge_waits": f"""SELECT process, unit, source, target, bin, count(*) AS events
+FROM (SELECT process, unit, source, target, {wait_bin_sql("wait_s")} AS bin FROM {prefix}pairs) AS b
+GROUP BY process, unit, source, target, bin""",
     }
 
 

@@ -37,7 +37,8 @@ def process_summary(pr: ProcessResult) -> dict[str, Any]:
             "testable": int(df["testable"].astype(bool).sum()) if len(df) else 0,
             "significant": int(df["significant"].astype(bool).sum()) if len(df) else 0,
             "method": "Fisher exact (two-sided, doubled) on shares of cases; Mann-Whitney U on throughput "
-                      "times; Benjamini-Hochberg over the process's testable tests",
+                      "times and on each edge's binned waiting times; Benjamini-Hochberg over the process's "
+                      "testable tests",
         },
     }
     sim = pr.cost_simulation
@@ -101,15 +102,18 @@ def html_section(pr: ProcessResult, tornado_svg: Path | None, figure) -> str:
         ref = ", ".join(sorted(set(df["reference"])))
         rows = "".join(
             f"<tr><td>{e(u)}</td>" + "".join(f"<td class=num>{c[k]}</td>" for k in
-                                             ("activity", "edge", "variant", "throughput", "total")) + "</tr>"
+                                             ("activity", "edge", "variant", "throughput", "edge_wait", "total"))
+            + "</tr>"
             for u, c in counts.items()
         )
         alpha = (pr.differences.attrs.get("alpha") if pr.differences is not None else None) or 0.05
         out.append(f"<h3>Are the differences real?</h3><p>Each unit against {e(ref)}: differences significant at "
                    f"a false-discovery rate of {alpha:g} (Fisher exact tests on shares of cases, Mann-Whitney on "
-                   "throughput times, Benjamini-Hochberg); every test is in difference_tests.csv.</p>"
+                   "throughput times and on each transition's waiting times, Benjamini-Hochberg); every test is "
+                   "in difference_tests.csv.</p>"
                    "<table><tr><th>unit</th><th class=num>activities</th><th class=num>transitions</th>"
-                   "<th class=num>variants</th><th class=num>throughput</th><th class=num>total</th></tr>"
+                   "<th class=num>variants</th><th class=num>throughput</th><th class=num>waits</th>"
+                   "<th class=num>total</th></tr>"
                    + rows + "</table>")
     q = _quantiles(pr, "process", "process")
     if q is not None:
