@@ -134,6 +134,7 @@ WARNING_CODES = {
     "csv_encoding": "a CSV file was not valid UTF-8 and was read as Windows-1252",
     "privacy": "a pseudonymisation note",
     "edge_waits_unknown": "per-edge waiting-time tests skipped: profiles (older profile files) without binned waits",
+    "auto_candidates": "the automatic target priced only the candidates its work budget allows",
     "ocel_skipped": "an OCEL 2.0 log found in a folder was skipped: it has several object types and no --object-type",
     "other": "any other warning",
 }

@@ -43,6 +43,7 @@ from .aligned import UnitAlignment, align_unit, change_items, deviations
 from .backlog import DROP_MAX_TARGET_SHARE, judge, observed_items
 from .changes import ChangeItem
 from .observed import UnitTransport
+from .candidates import AUTO_MAX_CELLS, AUTO_MAX_UNIT_CANDIDATES, unit_candidates, within_budget
 from .specs import FOLDER_REASON
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "TARGET_HORIZON_YEARS",
     "AUTO_TIE_MARGIN",
     "AUTO_MAX_UNIT_CANDIDATES",
+    "AUTO_MAX_CELLS",
     "DROP_MAX_TARGET_SHARE",
 ]
 
@@ -73,10 +75,6 @@ TARGET_HORIZON_YEARS = 3
 #: Candidates whose adoption cost is within this share of the lowest are a near-tie,
 #: won by a unit over the pooled behaviour, then by the unit with most cases.
 AUTO_TIE_MARGIN = 0.05
-#: ``auto`` tries every eligible unit up to this many; beyond, the family
-#: medoids and the largest units up to this many.
-AUTO_MAX_UNIT_CANDIDATES = 8
-
 #: ``price(profile, items, target) -> divergence.costs.pricing.UnitCost``
 PriceFn = Callable[[UnitProfile, list[ChangeItem], "Target"], Any]
 
@@ -334,7 +332,8 @@ def harmonise(
     -----
     ``auto`` candidates: the eligible units (all of them up to
     :data:`AUTO_MAX_UNIT_CANDIDATES`, else the family medoids, then the
-    largest units) and the pooled behaviour. Each is priced by
+    largest units) and the pooled behaviour, as many as the work budget
+    :data:`AUTO_MAX_CELLS` allows (:func:`.candidates.within_budget`). Each is priced by
     :func:`harmonise_onto`, exactly as the final result (all candidates'
     transports are solved first, in forked workers when large; the pooled
     candidate's model is discovered only if it wins); the lowest
@@ -346,7 +345,7 @@ def harmonise(
     if target is not None:
         return harmonise_onto(target, profiles, price=price, **options)
     ok = [u for u in profiles if eligible is None or u in set(eligible)]
-    cands = [resolve_target(u, profiles, models) for u in _unit_candidates(ok, profiles, medoids)]
+    cands = [resolve_target(u, profiles, models) for u in unit_candidates(ok, profiles, medoids)]
     pooled = _pooled_variants(profiles)
     if pooled is not None:  # its model is discovered only if it wins
         cands.append(Target("pooled", "pooled", pooled[2], None, pooled[1]))
@@ -354,6 +353,7 @@ def harmonise(
         raise OptionError(
             "no unit can be the target automatically (all have too few cases); name a unit or a model file with --target"
         )
+    cands = within_budget(cands, profiles, medoids)
     # every candidate's transports at once (forked workers share the two cores), then each priced
     jobs = [(u, k) for k, t in enumerate(cands) if t.profile is not None for u in profiles]
     tol = options.get("tolerance", observed.DEFAULT_TOLERANCE)
@@ -399,19 +399,6 @@ def df_precision(model: Model, profiles: Sequence[UnitProfile]) -> float:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _unit_candidates(ok: list[str], profiles: Mapping[str, UnitProfile], medoids: Sequence[str]) -> list[str]:
-    if len(ok) <= AUTO_MAX_UNIT_CANDIDATES:
-        return sorted(ok)
-    by_size = sorted(ok, key=lambda u: (-profiles[u].cases, u))
-    chosen = [u for u in medoids if u in set(ok)]
-    for u in by_size:
-        if len(chosen) >= AUTO_MAX_UNIT_CANDIDATES:
-            break
-        if u not in chosen:
-            chosen.append(u)
-    return sorted(chosen)
 
 
 def _pick(results: list[Harmonisation], profiles: Mapping[str, UnitProfile], *, excluded: list[str]) -> Harmonisation:
