@@ -176,7 +176,29 @@ def test_fisher_many_on_the_docstring_example():
 # ---------------------------------------------------------------- transports in forked workers
 
 
-def test_transport_many_forked_equals_one_at_a_time(monkeypatch):
+def _in_fresh_interpreter(check: str) -> None:
+    """Run ``check`` of this module in a new interpreter: forking needs a process without threads,
+    and earlier tests (Spark's gateway) leave threads in this one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    code = f"import sys; sys.path.insert(0, {str(here.parent)!r}); import {here.stem} as t; t.{check}()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          cwd=here.parents[1])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_transport_many_forked_equals_one_at_a_time():
+    _in_fresh_interpreter("_check_transport_many_forked_equals_one_at_a_time")
+
+
+def test_auto_with_forked_workers_prices_exactly_as_serial():
+    _in_fresh_interpreter("_check_auto_with_forked_workers_prices_exactly_as_serial")
+
+
+def _check_transport_many_forked_equals_one_at_a_time():
     import sys
     from pathlib import Path
 
@@ -193,8 +215,8 @@ def test_transport_many_forked_equals_one_at_a_time(monkeypatch):
         langs.append(make_profile([(v, int(rng.integers(1, 5))) for v in sorted(vs)], unit=f"u{u}"))
     jobs = [(a, b) for a in langs for b in langs]
     serial = [observed.transport_unit(a, b) for a, b in jobs]
-    monkeypatch.setattr(observed, "PARALLEL_MIN_CELLS", 0)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    observed.PARALLEL_MIN_CELLS = 0
+    parallel.cores = lambda: 2
     assert parallel.can_fork()
     forked = observed.transport_many(jobs)
     for s, f in zip(serial, forked):
@@ -202,7 +224,7 @@ def test_transport_many_forked_equals_one_at_a_time(monkeypatch):
         assert s.pairs.equals(f.pairs)
 
 
-def test_auto_with_forked_workers_prices_exactly_as_serial(monkeypatch):
+def _check_auto_with_forked_workers_prices_exactly_as_serial():
     import sys
     from pathlib import Path
 
@@ -232,7 +254,7 @@ def test_auto_with_forked_workers_prices_exactly_as_serial(monkeypatch):
                 h.changes, h.exceptions, {u: c.items.to_csv() for u, c in h.costs.items()})
 
     serial = run()
-    monkeypatch.setattr(observed, "PARALLEL_MIN_CELLS", 0)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    observed.PARALLEL_MIN_CELLS = 0
+    parallel.cores = lambda: 2
     assert parallel.can_fork()
     assert run() == serial
