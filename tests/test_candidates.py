@@ -45,3 +45,28 @@ def test_at_least_one_candidate_however_small_the_budget(monkeypatch):
     with pytest.warns(DivergenceWarning, match="auto_candidates|automatic target"):
         kept = within_budget(CANDS, PROFILES, medoids=[])
     assert [t.name for t in kept] == ["b"]  # no medoid: the unit with most cases
+
+
+def test_auto_reports_progress_over_transports_then_candidates():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pmhelpers import make_profile
+
+    from divergence.costs.pricing import load_cost_model, price_unit
+    from divergence.harmonise.plan import harmonise
+
+    costs = load_cost_model()
+    spec = {"u1": [("A,B,C", 6), ("A,C,B", 2)], "u2": [("A,B,C", 3), ("A,B,B,C", 4)], "u3": [("A,C,B", 5)]}
+    profiles = {u: make_profile(v, unit=u) for u, v in spec.items()}
+    calls = []
+    harmonise("auto", profiles, {}, price=lambda p, items, t: price_unit(p, items, costs),
+              progress=lambda done, total: calls.append((done, total)))
+    totals = {t for _, t in calls}
+    assert len(totals) == 1
+    (steps,) = totals
+    # every unit onto every candidate (3 units, plus the pooled behaviour when there is one), then each priced
+    assert steps in (3 * 3 + 3, 3 * 4 + 4)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == steps and done[0] >= 1

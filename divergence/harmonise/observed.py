@@ -251,6 +251,7 @@ def transport_many(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     then: Callable[[UnitProfile, UnitProfile, UnitTransport], Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list:
     """:func:`transport_unit` of each ``(unit, target)`` job, in forked workers when the work is large.
 
@@ -258,9 +259,12 @@ def transport_many(
     the same deterministic solver); only the wall time changes. Problems go
     to the workers largest first. With ``then``, each result is the pair
     ``(transport, then(unit, target, transport))``, the follow-up computed
-    in the same worker.
+    in the same worker. ``progress(done, total)`` is called as the problems
+    finish (in the workers' order, largest first).
     """
     from .. import parallel
+
+    report = progress or (lambda done, total: None)
 
     if not jobs:
         return []
@@ -272,14 +276,17 @@ def transport_many(
         tr = transport_unit(u, t, tolerance=tolerance, workers=threads)
         return tr if then is None else (tr, then(u, t, tr))
 
+    out: list = [None] * len(jobs)
     if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():
-        return [one(k, -1) for k in range(len(jobs))]
+        for k in range(len(jobs)):
+            out[k] = one(k, -1)
+            report(k + 1, len(jobs))
+        return out
     order = sorted(range(len(jobs)), key=lambda k: (-cells[k], k))
     # one distance thread per worker: the workers are the parallelism
-    found = parallel.fork_map(lambda n: one(order[n], 1), len(jobs), workers=workers, chunks=1)
-    out: list = [None] * len(jobs)
-    for n, k in enumerate(order):
-        out[k] = found[n]
+    for n, found in enumerate(parallel.fork_iter(lambda n: one(order[n], 1), len(jobs), workers=workers)):
+        out[order[n]] = found
+        report(n + 1, len(jobs))
     return out
 
 

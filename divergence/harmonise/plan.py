@@ -318,7 +318,7 @@ def harmonise(
     noise_threshold : float
         Discovery noise of the pooled candidate's model.
     progress : callable, optional
-        ``progress(done, total)`` over the candidates of ``auto``.
+        ``progress(done, total)`` over the transports and then the candidates of ``auto``.
     from_folder : bool
         ``spec`` came from the ``targets/`` folder convention (said in the reason).
     **options
@@ -357,8 +357,14 @@ def harmonise(
     # every candidate's transports at once (forked workers share the two cores), then each priced
     jobs = [(u, k) for k, t in enumerate(cands) if t.profile is not None for u in profiles]
     tol = options.get("tolerance", observed.DEFAULT_TOLERANCE)
+    steps = len(jobs) + len(cands)  # progress: every transport, then every candidate priced
+
+    def solved(done: int, _total: int) -> None:
+        if progress:
+            progress(done, steps)
+
     found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol,
-                                    then=lambda unit, target, tr: observed_items(unit, tr, target))
+                                    then=lambda unit, target, tr: observed_items(unit, tr, target), progress=solved)
     transports: dict[int, dict[str, UnitTransport]] = defaultdict(dict)
     backlogs: dict[int, dict[str, list[ChangeItem]]] = defaultdict(dict)
     for (u, k), (tr, items) in zip(jobs, found):
@@ -367,11 +373,11 @@ def harmonise(
     cache: dict = {}
     for k, t in enumerate(cands):
         if progress:
-            progress(k, len(cands))
+            progress(len(jobs) + k, steps)
         results.append(harmonise_onto(t, profiles, price=price, cache=cache, transports=transports.get(k),
                                       backlogs=backlogs.get(k), **options))
     if progress:
-        progress(len(cands), len(cands))
+        progress(steps, steps)
     win = _pick(results, profiles, excluded=[u for u in profiles if u not in set(ok)])
     if win.target.kind == "pooled" and pooled is not None:
         win = replace(win, target=replace(win.target, model=pooled_model(pooled[0], noise_threshold)))
