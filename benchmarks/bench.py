@@ -319,6 +319,16 @@ def _status(r: Run) -> str:
     return "ok" if r.ok else r.note
 
 
+def write_markdown(md: str, path: str, *, final: bool) -> str:
+    """Write a benchmark's Markdown to ``path`` (unless empty), marked partial until ``final``; return it."""
+    if not final:
+        md = "> Partial: the run is still going or was stopped; rows so far.\n\n" + md
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(md + "\n")
+    return md
+
+
 def render_markdown(res: dict, facts: dict[str, str], command: str) -> str:
     L: list[str] = []
     L.append("# Benchmark\n")
@@ -579,13 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     res: dict = {"naive": [], "scaling": [], "variants": []}
 
     def flush(final: bool = False) -> str:
-        md = render_markdown(res, facts, command)
-        if not final:
-            md = "> Partial: the run is still going or was stopped; rows so far.\n\n" + md
-        if args.md:
-            Path(args.md).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.md).write_text(md + "\n")
-        return md
+        return write_markdown(render_markdown(res, facts, command), args.md, final=final)
 
     try:
         all_sizes = sorted(set(sizes) | set(naive_sizes) | ({options_at} if options_at else set()) | ({profile_at} if profile_at else set()) | ({stages_at} if stages_at else set()))

@@ -717,13 +717,9 @@ def main(argv: list[str] | None = None) -> int:
     profiles: dict[str, str] = {}
 
     def flush(final: bool = False) -> str:
-        md = render(results, facts, command, start_s, profiles)
-        if not final:
-            md = "> Partial: the run is still going or was stopped; rows so far.\n\n" + md
-        if args.md:
-            Path(args.md).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.md).write_text(md + "\n")
-        return md
+        from benchmarks.bench import write_markdown
+
+        return write_markdown(render(results, facts, command, start_s, profiles), args.md, final=final)
 
     for row in rows:
         if row in PAIRS and "profile" not in rows and ours_profile is None:
