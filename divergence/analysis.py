@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from .collector import relaxing
 from .errors import DivergenceWarning, OptionError, records_of
 from .options import Columns, EngineOptions, Options, ReadOptions, split_options
 from .profile import UnitProfile, profile_units, warn_low_evidence
@@ -29,6 +30,7 @@ from .result import AnalysisResult, ProcessResult
 __all__ = ["analyse", "analyse_events", "analyse_process"]
 
 
+@relaxing
 def analyse(inputs: Any = None, *, columns: Columns | None = None, read: ReadOptions | None = None,
             options: Options | None = None, engine: EngineOptions | str | None = None,
             progress: ProgressFn = no_progress, **keywords: Any) -> AnalysisResult:
@@ -85,6 +87,7 @@ def analyse(inputs: Any = None, *, columns: Columns | None = None, read: ReadOpt
     return result
 
 
+@relaxing
 def analyse_events(
     events: pd.DataFrame | None,
     *,

@@ -21,7 +21,8 @@ The comparison is an optimal transport between the two stochastic languages
 3. **The rest moves at least cost.** The remaining cases are transported to
    the target variants with capacity left, minimising the total number of
    edits (indel distance: steps inserted or deleted, a move counting as a
-   deletion plus an insertion), solved exactly by a network simplex (POT).
+   deletion plus an insertion), solved exactly by a network simplex (POT)
+   with column generation (:mod:`divergence.transport`).
 4. **Each transported pair is decomposed into edits** (rapidfuzz's optimal
    indel edit script) and classified per activity: a step deleted and
    inserted in the same pair is a *reorder* (named by the step it jumps and
@@ -174,8 +175,9 @@ def transport_unit(
     Notes
     -----
     Cost: the exact-match step is O(V); the residual problem needs an R × C
-    indel distance matrix (bit-parallel, all cores) and a network simplex,
-    about 1 s for 1,100 × 1,100 variants.
+    indel distance matrix (bit-parallel, all cores) and a network simplex
+    with column generation: about 0.1 s for BPIC 2015's 1,100 × 1,300
+    variants (1 s for the dense simplex).
     """
     if not tolerance >= 1.0:
         raise OptionError(f"tolerance must be at least 1, got {tolerance!r}")
@@ -213,11 +215,10 @@ def transport_unit(
         su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
         st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
         dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
-        dist = dist_i.astype(np.float64)
         if len(r_idx) * len(c_idx) <= max_cells:
-            plan = _solve(supply[r_idx], cap[c_idx], dist)
+            plan = _solve(supply[r_idx], cap[c_idx], dist_i)
         else:
-            plan, exact = _greedy(supply[r_idx], cap[c_idx], dist), False
+            plan, exact = _greedy(supply[r_idx], cap[c_idx], dist_i), False
         ri, ci = np.nonzero(plan > 1e-9)
         rows += list(r_idx[ri])
         cols += list(c_idx[ci])
@@ -398,18 +399,16 @@ def _codebook(*variant_lists: Sequence[Variant]) -> dict[str, int]:
 def _solve(supply: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Exact plan: all of ``supply`` placed within ``cap`` at least cost.
 
-    Balanced by a zero-cost dummy source holding the spare capacity.
+    Balanced by a zero-cost dummy source holding the spare capacity, whose
+    arcs all stay in the graph of :func:`divergence.transport.solve`.
     """
-    from ot.lp.emd_wrap import emd_c
+    from ..transport import solve
 
     spare = cap.sum() - supply.sum()
     a = np.append(supply, max(spare, 0.0))
-    m = np.vstack([cost, np.zeros((1, cost.shape[1]))])
-    b = cap * (a.sum() / cap.sum())  # exact up to rounding
-    g, _, _, _, code = emd_c(
-        np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(m), max(1_000_000, 50 * m.size), 1
-    )
-    if code != 1:  # the simplex stopped early: fall back to the greedy plan
+    m = np.vstack([cost, np.zeros((1, cost.shape[1]), dtype=cost.dtype)])
+    g, _, optimal = solve(a, cap, m, full_rows=np.array([len(supply)]))
+    if not optimal:  # the simplex stopped early: fall back to the greedy plan
         return _greedy(supply, cap, cost)
     return g[:-1]
 

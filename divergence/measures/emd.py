@@ -292,19 +292,15 @@ def _emd(
 def transport(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[float, bool]:
     """Exact optimal transport cost between histograms; returns (value, solved to optimality).
 
-    POT's compiled network simplex (``ot.lp.emd_c``, what ``ot.emd2`` calls)
-    without ``emd2``'s per-call backend checks, which cost more than the
-    solve on small problems. ``b`` is rescaled to ``a``'s mass, as ``emd2``
-    does.
+    POT's compiled network simplex, called without ``ot.emd2``'s per-call
+    backend checks (which cost more than the solve on small problems), with
+    column generation on large problems (:func:`divergence.transport.solve`).
+    ``b`` is rescaled to ``a``'s mass, as ``emd2`` does.
     """
-    from ot.lp.emd_wrap import emd_c
+    from ..transport import solve
 
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    b = np.ascontiguousarray(b, dtype=np.float64)
-    b = b * (a.sum() / b.sum())
-    m = np.ascontiguousarray(cost, dtype=np.float64)
-    _, value, _, _, code = emd_c(a, b, m, max(1_000_000, 20 * m.size), 1)
-    return float(value), code == 1
+    _, value, optimal = solve(a, b, cost, plan=False)
+    return value, optimal
 
 
 def codebook(profiles: Sequence[UnitProfile]) -> dict[str, int]:

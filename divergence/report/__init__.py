@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..collector import relaxing
 from ..errors import DivergenceError
 from ..progress import ProgressFn, no_progress
 from ..result import AnalysisResult
@@ -20,6 +21,7 @@ __all__ = ["write_outputs", "MANIFEST"]
 MANIFEST = ".divergence-manifest.json"
 
 
+@relaxing
 def write_outputs(
     result: AnalysisResult,
     out: Path,
