@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.cluster.hierarchy import dendrogram
 
 from divergence.errors import OptionError
@@ -239,3 +241,19 @@ def test_a_bad_matrix_raises_the_same_error_everywhere(bad):
     if bad.shape != (2, 2):
         with pytest.raises(MatrixError):
             divergence_heatmap_scene(bad, units, None, None, title="t", measure_name="m")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 14), st.integers(0, 2**31 - 1))
+def test_cutting_for_every_k_at_once_gives_each_single_cut(n, seed):
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import pdist
+
+    from divergence.families.cluster import _cut, _cuts
+
+    x = np.round(np.random.default_rng(seed).random((n, 2)), 1)  # rounded: tied merge heights
+    z = linkage(pdist(x), "average")
+    cuts = _cuts(z, n, range(1, n + 1))
+    for k in range(1, n + 1):
+        assert np.array_equal(cuts[k], _cut(z, n, k))
+        assert len(set(cuts[k])) == k

@@ -184,8 +184,9 @@ def find_families(
         elif n == 2:
             k, rule = (2 if off.min() > distinct_threshold else 1), "two units"
         else:
+            cuts = _cuts(z, n, range(2, n))  # one pass over the tree for every k
             for kk in range(2, n):
-                silhouettes[kk] = _silhouette(d, _cut(z, n, kk))
+                silhouettes[kk] = _silhouette(d, cuts[kk])
             best = max(silhouettes, key=lambda kk: (silhouettes[kk], -kk))
             if silhouettes[best] < silhouette_threshold and off.min() > distinct_threshold:
                 k, rule = n, "all distinct"
@@ -288,6 +289,15 @@ def _cut(z: np.ndarray, n: int, k: int) -> np.ndarray:
     if k == 1:
         return np.zeros(n, dtype=int)
     return cut_tree(z, n_clusters=k).ravel()
+
+
+def _cuts(z: np.ndarray, n: int, ks: range) -> dict[int, np.ndarray]:
+    """:func:`_cut` for every k in ``ks``, from one call of SciPy's ``cut_tree`` (same labels)."""
+    inner = [k for k in ks if 1 < k < n]
+    cols = cut_tree(z, n_clusters=inner) if inner else np.zeros((n, 0), dtype=int)
+    out = {k: cols[:, i] for i, k in enumerate(inner)}
+    out.update({k: _cut(z, n, k) for k in ks if k not in out})
+    return out
 
 
 def _cut_height(z: np.ndarray, n: int, k: int) -> float:
