@@ -233,7 +233,7 @@ def _check_auto_with_forked_workers_prices_exactly_as_serial():
 
     from divergence import parallel
     from divergence.costs.pricing import load_cost_model, price_unit
-    from divergence.harmonise import observed
+    from divergence.harmonise import observed, plan
     from divergence.harmonise.plan import harmonise
 
     costs = load_cost_model()
@@ -257,4 +257,6 @@ def _check_auto_with_forked_workers_prices_exactly_as_serial():
     observed.PARALLEL_MIN_CELLS = 0
     parallel.cores = lambda: 2
     assert parallel.can_fork()
-    assert run() == serial
+    assert run() == serial  # transports forked, candidates priced here
+    plan.PARALLEL_MIN_ITEMS = 0
+    assert run() == serial  # both forked
