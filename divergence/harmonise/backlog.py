@@ -17,9 +17,10 @@ import numpy as np
 
 from ..errors import OptionError
 from ..profile import UnitProfile
-from . import evidence, observed
+from . import evidence
 from .aligned import staff_of
 from .changes import ChangeItem
+from .editbatch import aggregate_edits
 from .observed import UnitTransport
 
 if TYPE_CHECKING:
@@ -33,12 +34,13 @@ DROP_MAX_TARGET_SHARE = 0.5
 
 
 def observed_items(
-    profile: UnitProfile, transport: UnitTransport, target: UnitProfile, *, cache: dict | None = None
+    profile: UnitProfile, transport: UnitTransport, target: UnitProfile
 ) -> list[ChangeItem]:
     """Candidate change items of a unit from its transport onto an observed target.
 
     Aggregates :func:`divergence.harmonise.observed.pair_edits` over the transported
-    pairs, weighted by the cases moved: reorders and rework as they are;
+    pairs, weighted by the cases moved (all pairs at once, by
+    :func:`~divergence.harmonise.editbatch.aggregate_edits`): reorders and rework as they are;
     deletions and insertions netted per activity into ``drop`` (net excess)
     or ``add`` (net deficit). A net excess of a step the target does in at
     least :data:`DROP_MAX_TARGET_SHARE` of its cases is case mix, not a
@@ -46,22 +48,12 @@ def observed_items(
     judged (no p-values) nor filtered by share.
     """
     total = max(profile.cases, 1)
-    cases: dict = defaultdict(float)
-    occ: dict = defaultdict(float)
-    neighbours: dict = defaultdict(set)
-    cache = {} if cache is None else cache
-    for v, w, m, d in zip(transport.pairs["unit_variant"], transport.pairs["target_variant"],
-                          transport.pairs["cases"], transport.pairs["distance"]):
-        if d == 0:
-            continue
-        e = cache.get((v, w))
-        if e is None:
-            e = cache[(v, w)] = _flat_edits(observed.pair_edits(v, w))
-        for key, k in e[0]:
-            cases[key] += m
-            occ[key] += m * k
-        for x, nb in e[1]:
-            neighbours[x] |= nb
+    pairs = transport.pairs
+    moved = np.asarray(pairs["distance"]) != 0
+    cases, occ, neighbours = aggregate_edits(
+        list(pairs["unit_variant"][moved]), list(pairs["target_variant"][moved]),
+        np.asarray(pairs["cases"], dtype=float)[moved],
+    )
     t_share = dict(zip(target.activities["activity"], target.activities["cases"] / max(target.cases, 1)))
     staff = staff_of(profile)
     per_year = profile.cases_per_year
@@ -82,7 +74,7 @@ def observed_items(
                     f"the target does {acts[0]} in {share_t:.0%} of its cases: doing it in more cases "
                     "is case mix, not a step to drop"
                 )
-        who = neighbours[acts[0]] if kind == "add" else set(acts)
+        who = neighbours.get(acts[0], set()) if kind == "add" else set(acts)
         n_staff = len(set().union(*(staff.get(a, set()) for a in who))) if who else 0
         share = c / total
         out.append(
@@ -174,15 +166,6 @@ def judge(
         for u in d:
             d[u].sort(key=lambda it: (-it.cases, -it.share, it.kind, it.activities))
     return changes, exceptions
-
-
-def _flat_edits(e: observed.PairEdits) -> tuple[list, list]:
-    """A pair's edits as ``[((kind, activities), occurrences), ...]`` and its neighbours' items."""
-    flat = []
-    for kind, table in (("reorder", e.reorders), ("rework", e.rework), ("del", e.deleted), ("ins", e.inserted)):
-        for acts, k in table.items():
-            flat.append(((kind, acts if isinstance(acts, tuple) else (acts,)), k))
-    return flat, list(e.neighbours.items())
 
 
 def case_indicators(profile: UnitProfile, cache: dict) -> evidence.CaseIndicators:

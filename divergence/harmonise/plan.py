@@ -256,8 +256,8 @@ def harmonise_onto(
     transports : mapping, optional
         Already computed transports of units onto this target (reused).
     cache : dict, optional
-        Work shared between calls on the same profiles (case indicators,
-        edit decompositions); :func:`harmonise` passes one to all candidates.
+        Work shared between calls on the same profiles (the case
+        indicators); :func:`harmonise` passes one to all candidates.
     backlogs : mapping, optional
         Candidate items (:func:`observed_items`) already computed from ``transports``.
 
@@ -278,7 +278,7 @@ def harmonise_onto(
             if backlogs is not None and u in backlogs and u in (transports or {}):
                 candidates[u] = backlogs[u]
             else:
-                candidates[u] = observed_items(p, fits[u], target.profile, cache=cache.setdefault("edits", {}))
+                candidates[u] = observed_items(p, fits[u], target.profile)
     else:
         for u, p in profiles.items():
             fits[u] = align_unit(p, target, method=method)
