@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from rapidfuzz.distance import Indel
-
-from ..measures.emd import encode
 
 __all__ = ["aggregate_edits"]
 
@@ -67,17 +66,19 @@ def aggregate_edits(v_list: Sequence, w_list: Sequence, mass) -> tuple[dict, dic
     vid = np.fromiter((index.setdefault(tuple(v), len(index)) for v in v_list), dtype=np.int64, count=n)
     wid = np.fromiter((index.setdefault(tuple(w), len(index)) for w in w_list), dtype=np.int64, count=n)
     variants = list(index)
-    book: dict = {}
-    for var in variants:
-        for a in var:
-            if a not in book:
-                book[a] = len(book)
-    names = [str(a) for a in book]
-    n_act = max(len(book), 1)
     var_len = np.fromiter((len(var) for var in variants), dtype=np.int64, count=len(variants))
     var_off = np.cumsum(var_len) - var_len
-    codes = np.fromiter((book[a] for var in variants for a in var), dtype=np.int64, count=int(var_len.sum()))
-    strings = [encode(var, book) for var in variants]
+    flat = [a for var in variants for a in var]
+    codes, uniques = pd.factorize(np.array(flat, dtype=object), sort=False) if flat else (np.zeros(0, np.int64), [])
+    codes = codes.astype(np.int64)
+    names = [str(a) for a in uniques]
+    n_act = max(len(names), 1)
+    # one character per activity (as measures.emd.encode: no control or surrogate code points),
+    # all variants decoded from one buffer
+    chars = codes + 0x100
+    chars[chars >= 0xD800] += 0x800
+    text = chars.astype("<u4").tobytes().decode("utf-32-le")
+    strings = [text[o : o + k] for o, k in zip(var_off.tolist(), var_len.tolist())]
     # ------------------------------------------------ the edit scripts (C-fast, one call per pair)
     tags: list = []
     ps: list = []
