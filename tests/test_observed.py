@@ -119,6 +119,37 @@ def test_greedy_above_the_cell_budget_is_flagged():
         transport_unit(u, t, tolerance=0.5)
 
 
+def _greedy_loop(supply, cap, cost):
+    """The column-by-column reference of observed._greedy."""
+    cap = cap.astype(float, copy=True)
+    plan = np.zeros(cost.shape, dtype=float)
+    for i in np.lexsort((np.arange(len(supply)), -supply)):
+        need = float(supply[i])
+        for j in np.lexsort((np.arange(cost.shape[1]), cost[i])):
+            if need <= 1e-12:
+                break
+            m = min(need, cap[j])
+            if m > 0:
+                plan[i, j] += m
+                cap[j] -= m
+                need -= m
+    return plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.data())
+def test_greedy_plan_is_the_column_by_column_loop_to_the_last_bit(n, m, data):
+    from divergence.harmonise.observed import _greedy
+
+    supply = np.array(data.draw(st.lists(st.floats(0, 50), min_size=n, max_size=n)))
+    cap = np.array(data.draw(st.lists(st.floats(0, 50), min_size=m, max_size=m)))
+    cost = np.array(data.draw(st.lists(st.lists(st.integers(0, 4), min_size=m, max_size=m), min_size=n, max_size=n)),
+                    dtype=np.int32)
+    got = _greedy(supply, cap, cost)
+    assert got.dtype == float  # fractional masses are kept, whatever the cost's dtype
+    assert np.array_equal(got, _greedy_loop(supply, cap, cost))
+
+
 # ------------------------------------------------------------ evidence
 
 

@@ -414,17 +414,34 @@ def _solve(supply: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 
 def _greedy(supply: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Each row (largest first) to its cheapest columns with capacity left."""
-    cap = cap.copy()
-    plan = np.zeros_like(cost)
+    """Each row (largest first) to its cheapest columns with capacity left.
+
+    Per row, the columns in cost order (index order on ties) are filled in
+    full while the row's need exceeds their capacity, the last one in part;
+    the need left after each column is one sequential subtraction
+    (``np.subtract.accumulate``), so the plan is the one of the column-by-
+    column loop to the last bit.
+    """
+    cap = cap.astype(float, copy=True)
+    plan = np.zeros(cost.shape, dtype=float)
+    cols = np.arange(cost.shape[1])
     for i in np.lexsort((np.arange(len(supply)), -supply)):
-        need = supply[i]
-        for j in np.lexsort((np.arange(cost.shape[1]), cost[i])):
-            if need <= 1e-12:
-                break
-            m = min(need, cap[j])
-            if m > 0:
-                plan[i, j] += m
-                cap[j] -= m
-                need -= m
+        need = float(supply[i])
+        if need <= 1e-12:
+            continue
+        order = np.lexsort((cols, cost[i]))
+        order = order[cap[order] > 0]
+        if len(order) == 0:
+            continue
+        c = cap[order]
+        rem = np.subtract.accumulate(np.concatenate(([need], c)))  # need left before each column
+        stop = np.flatnonzero((rem[:-1] <= 1e-12) | (c >= rem[:-1]))
+        k = int(stop[0]) if len(stop) else len(c)
+        full = order[:k]
+        plan[i, full] = c[:k]
+        cap[full] = 0.0
+        if k < len(c) and rem[k] > 1e-12:
+            j = order[k]
+            plan[i, j] = rem[k]
+            cap[j] -= rem[k]
     return plan
