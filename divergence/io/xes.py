@@ -190,6 +190,9 @@ _ENTITIES = re.compile(rb"&(amp|lt|gt|quot|apos);|&")
 _ENTITY_TEXT = {b"amp": b"&", b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'"}
 
 
+_UNSEEN = object()
+
+
 class _NotPlain(Exception):
     """The document is not plain XES: read it by the general route."""
 
@@ -214,7 +217,7 @@ def _fast_scan(stream: LimitedReader, event_keys: set[str], trace_keys: set[str]
     start = buf.index(b"<trace>")
     _check_head(buf[:start])
     buf = buf[start:]
-    keep_event: dict[bytes, str | None] = {}
+    event_slot: dict[bytes, tuple | None] = {}  # an event attribute's key -> its column's lists, or None
     keep_trace: dict[bytes, str | None] = {}
     event_cols: dict[str, tuple[list[int], list[bytes]]] = {}
     trace_cols: dict[str, list[tuple[int, int, bytes]]] = {}
@@ -234,13 +237,11 @@ def _fast_scan(stream: LimitedReader, event_keys: set[str], trace_keys: set[str]
                 raise _NotPlain  # anything after </log>
             if key:
                 if state == 2:
-                    name = keep_event.get(key, False)
-                    if name is False:
-                        name = keep_event[key] = _kept(key, event_keys)
-                    if name is not None:
-                        slot = event_cols.get(name)
-                        if slot is None:
-                            slot = event_cols[name] = ([], [])
+                    slot = event_slot.get(key, _UNSEEN)
+                    if slot is _UNSEEN:
+                        name = _kept(key, event_keys)
+                        slot = event_slot[key] = None if name is None else event_cols.setdefault(name, ([], []))
+                    if slot is not None:
                         slot[0].append(n)
                         slot[1].append(value)
                 elif state == 1:
@@ -322,10 +323,14 @@ def _kept(key: bytes, wanted: set[str]) -> str | None:
 
 
 def _texts(values: list[bytes]) -> list[str]:
+    """Decode attribute values (they hold no newline: the scanner refuses them)."""
+    if not values:
+        return []
+    joined = b"\n".join(values)
     try:
-        if any(b"&" in v for v in values):
+        if b"&" in joined:
             return [_text(v) for v in values]
-        return [v.decode("utf-8") for v in values]
+        return joined.decode("utf-8").split("\n")
     except UnicodeDecodeError:
         raise _NotPlain from None
 
