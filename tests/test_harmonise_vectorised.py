@@ -215,6 +215,11 @@ def _check_transport_many_forked_equals_one_at_a_time():
         langs.append(make_profile([(v, int(rng.integers(1, 5))) for v in sorted(vs)], unit=f"u{u}"))
     jobs = [(a, b) for a in langs for b in langs]
     serial = [observed.transport_unit(a, b) for a, b in jobs]
+    # the six pairs of distinct units run both ways share one distance matrix each
+    assert len(observed._mirrored(jobs)) == 6
+    reused = observed.transport_many(jobs)  # in this process (small work)
+    for s, f in zip(serial, reused):
+        assert s.pairs.equals(f.pairs)
     observed.PARALLEL_MIN_CELLS = 0
     parallel.cores = lambda: 2
     assert parallel.can_fork()

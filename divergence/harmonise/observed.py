@@ -62,6 +62,7 @@ __all__ = [
     "PairEdits",
     "transport_unit",
     "transport_many",
+    "variant_distances",
     "pair_edits",
     "DEFAULT_TOLERANCE",
     "EXACT_MAX_CELLS",
@@ -73,6 +74,9 @@ DEFAULT_TOLERANCE = 2.0
 EXACT_MAX_CELLS = 6_000_000
 #: :func:`transport_many` forks workers from this many variant pairs in all (a pool costs ~0.1 s).
 PARALLEL_MIN_CELLS = 2_000_000
+#: Most cells of the distance matrices shared by jobs transported both ways
+#: (:func:`transport_many`; int32, so 100 MB).
+REUSE_MAX_CELLS = 25_000_000
 
 Variant = tuple[str, ...]
 
@@ -148,6 +152,7 @@ def transport_unit(
     tolerance: float = DEFAULT_TOLERANCE,
     max_cells: int = EXACT_MAX_CELLS,
     workers: int = -1,
+    distances: np.ndarray | None = None,
 ) -> UnitTransport:
     """Transport a unit's variants onto the target's at least total edit cost.
 
@@ -162,6 +167,10 @@ def transport_unit(
         Residual problems larger than this are solved greedily.
     workers : int, default -1
         Threads of the distance matrix (-1: all cores).
+    distances : array, optional
+        The indel distances between all the unit's variants (rows, in
+        ``unit.variants`` order) and all the target's (columns), as
+        :func:`variant_distances` gives them: read instead of computed.
 
     Returns
     -------
@@ -210,11 +219,10 @@ def transport_unit(
     r_idx = np.flatnonzero(supply > 1e-9)
     c_idx = np.flatnonzero(cap > 1e-9)
     if len(r_idx):
-        book = _codebook(uv, tv)
-        char = {a: encode((a,), book) for a in book}  # one character per activity
-        su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
-        st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
-        dist_i = cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
+        if distances is not None:
+            dist_i = distances[np.ix_(r_idx, c_idx)]
+        else:
+            dist_i = _indel(uv, tv, r_idx, c_idx, workers)
         if len(r_idx) * len(c_idx) <= max_cells:
             plan = _solve(supply[r_idx], cap[c_idx], dist_i)
         else:
@@ -247,6 +255,44 @@ def transport_unit(
     return UnitTransport(unit.unit, target.unit, fitness, pairs, exact, float(tolerance))
 
 
+def variant_distances(unit: UnitProfile, target: UnitProfile, *, workers: int = -1) -> np.ndarray:
+    """Indel distances (int32) between all the unit's variants and all the target's."""
+    uv = [tuple(v) for v in unit.variants["variant"]]
+    tv = [tuple(v) for v in target.variants["variant"]]
+    return _indel(uv, tv, np.arange(len(uv)), np.arange(len(tv)), workers)
+
+
+def _indel(uv: list, tv: list, r_idx: np.ndarray, c_idx: np.ndarray, workers: int) -> np.ndarray:
+    book = _codebook(uv, tv)
+    char = {a: encode((a,), book) for a in book}  # one character per activity
+    su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
+    st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
+    return cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
+
+
+def _mirrored(jobs: Sequence[tuple[UnitProfile, UnitProfile]]) -> dict[int, tuple[int, bool]]:
+    """Jobs whose mirror (target onto unit) is also a job: job -> (the pair's first job, transposed).
+
+    The indel distance is symmetric, so a pair's matrix serves both
+    directions; pairs are kept while their matrices together stay within
+    :data:`REUSE_MAX_CELLS`.
+    """
+    at = {(id(u), id(t)): k for k, (u, t) in enumerate(jobs)}
+    out: dict[int, tuple[int, bool]] = {}
+    cells = 0
+    for k, (u, t) in enumerate(jobs):
+        m = at.get((id(t), id(u)))
+        if m is None or m <= k or u is t:
+            continue
+        size = len(u.variants) * len(t.variants)
+        if cells + size > REUSE_MAX_CELLS:
+            continue
+        cells += size
+        out[k] = (k, False)
+        out[m] = (k, True)
+    return out
+
+
 def transport_many(
     jobs: Sequence[tuple[UnitProfile, UnitProfile]],
     *,
@@ -272,9 +318,17 @@ def transport_many(
     cells = [len(u.variants) * len(t.variants) for u, t in jobs]
     workers = min(parallel.cores(), len(jobs))
 
+    # pairs transported both ways share one distance matrix, computed here (on all cores) before the workers fork
+    mirror = _mirrored(jobs)
+    shared = {k: variant_distances(*jobs[k]) for k in sorted({first for first, _ in mirror.values()})}
+
     def one(k: int, threads: int):
         u, t = jobs[k]
-        tr = transport_unit(u, t, tolerance=tolerance, workers=threads)
+        d = None
+        if k in mirror:
+            first, transposed = mirror[k]
+            d = shared[first].T if transposed else shared[first]
+        tr = transport_unit(u, t, tolerance=tolerance, workers=threads, distances=d)
         return tr if then is None else (tr, then(u, t, tr))
 
     out: list = [None] * len(jobs)
