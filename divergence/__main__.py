@@ -1,7 +1,5 @@
 """``python -m divergence``: the command line (same as the ``divergence`` command)."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
