@@ -24,7 +24,8 @@ simplex (``emd_c_sparse``, POT ≥ 0.9.7):
 
 The value is the exact optimum, as the dense solver's (to rounding). Where
 several plans are equally cheap, the sparse solver may return another of
-them than the dense one. Problems of at most :data:`DENSE_MAX_CELLS` cells,
+them than the dense one. Problems of at most :data:`DENSE_MAX_CELLS` cells
+(or the caller's ``dense_max_cells``),
 problems that have not converged after :data:`MAX_ROUNDS` rounds, and POT
 versions without the sparse solver use the dense solver. Memory beyond the
 cost matrix: one byte a cell (which arcs are in the graph) and row blocks
@@ -53,7 +54,7 @@ _BLOCK_CELLS = 2_000_000
 
 
 def solve(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, full_rows: np.ndarray | None = None,
-          plan: bool = True) -> tuple[np.ndarray | None, float, bool]:
+          plan: bool = True, dense_max_cells: int | None = None) -> tuple[np.ndarray | None, float, bool]:
     """Optimal transport of histogram ``a`` (rows) onto ``b`` (columns).
 
     Parameters
@@ -67,6 +68,9 @@ def solve(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, full_rows: np.ndarr
         example a zero-cost dummy row that holds spare capacity).
     plan : bool, default True
         Return the plan (R × C); else only the value.
+    dense_max_cells : int, optional
+        Problems with at most this many cells go to the dense solver
+        (default :data:`DENSE_MAX_CELLS`).
 
     Returns
     -------
@@ -80,7 +84,7 @@ def solve(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, full_rows: np.ndarr
     b = np.ascontiguousarray(b, dtype=np.float64)
     b = b * (a.sum() / b.sum())
     R, C = cost.shape
-    if R * C > DENSE_MAX_CELLS:
+    if R * C > (DENSE_MAX_CELLS if dense_max_cells is None else dense_max_cells):
         try:
             from ot.lp.emd_wrap import emd_c_sparse
         except ImportError:  # POT before 0.9.7
