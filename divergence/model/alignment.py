@@ -9,6 +9,7 @@ graph, the enumerated language, pm4py's A* on request) are described in
 from __future__ import annotations
 
 import weakref
+from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -341,7 +342,7 @@ def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unkno
     # all events in one array of codes; every event is paired with the one before
     # it (or "start"), and every variant's last event with "end"
     lengths = np.fromiter((len(v) for v in variants), dtype=np.int64, count=len(variants))
-    codes = np.fromiter((book.get(a, unknown) for v in variants for a in v), dtype=np.int64, count=int(lengths.sum()))
+    codes = _codes(variants, book, unknown)
     if not count_unknown:
         known = codes != unknown
         owner = np.repeat(np.arange(len(variants)), lengths)
@@ -359,6 +360,22 @@ def df_fitness(variants: Sequence[tuple[str, ...]], model: Model, *, count_unkno
     closing = np.isin(codes[ends[full] - 1] * k + last, allowed)
     out[full] = (per_variant + closing) / (lengths[full] + 1)
     return out
+
+
+def _codes(variants: Sequence[tuple[str, ...]], book: dict, unknown: int) -> np.ndarray:
+    """Every event's code in ``book`` (``unknown`` when absent), variant after variant.
+
+    The events are factorised once in C, so the dictionary is consulted per
+    distinct activity, not per event.
+    """
+    import pandas as pd
+
+    flat = np.array(list(chain.from_iterable(variants)), dtype=object)
+    if not len(flat):
+        return np.zeros(0, dtype=np.int64)
+    found, distinct = pd.factorize(flat, use_na_sentinel=False)
+    lookup = np.fromiter((book.get(a, unknown) for a in distinct), dtype=np.int64, count=len(distinct))
+    return lookup[found]
 
 
 def _alignment(trace, moves, shortest, exact, method, dev: int | None = None) -> Alignment:
