@@ -66,23 +66,29 @@ class ResampledDistance:
         a = len(book)
         start, end = a, a + 1
         self.index, self.edges, self.acts, self.maps, self.heads = [], [], [], [], []
-        edge_keys, act_keys = [], []
+        edge_keys = []
         per_unit = []
+        encoded = []
         for p in profiles:
             variants = [tuple(v) for v in p.variants["variant"]]
             self.index.append({v: i for i, v in enumerate(variants)})
-            e_rows, e_keys, a_rows, a_keys = [], [], [], []
-            for r, v in enumerate(variants):
-                seq = np.array([start, *(book[x] for x in v), end], dtype=np.int64)
-                k = seq[:-1] * (a + 2) + seq[1:]
-                e_rows.append(np.full(len(k), r))
-                e_keys.append(k)
-                u = np.unique(seq[1:-1])
-                a_rows.append(np.full(len(u), r))
-                a_keys.append(u)
-            per_unit.append((len(variants), e_rows, e_keys, a_rows, a_keys))
-            edge_keys.extend(e_keys)
-            act_keys.extend(a_keys)
+            codes, lengths = measures.flat_codes(variants, book)
+            encoded.append(measures.encode_many(variants, book))
+            # each variant's edges: start -> first, each directly-follows pair, last -> end
+            row = np.repeat(np.arange(len(variants), dtype=np.int64), lengths)
+            first = np.zeros(len(codes), dtype=bool)
+            ends = np.cumsum(lengths)
+            first[(ends - lengths)[lengths > 0]] = True
+            prev = np.empty_like(codes)
+            if len(codes):
+                prev[1:] = codes[:-1]
+            prev[first] = start
+            last = np.full(len(variants), start, dtype=np.int64)  # the empty variant: start -> end
+            last[lengths > 0] = codes[ends[lengths > 0] - 1]
+            e_rows = np.concatenate([row, np.arange(len(variants), dtype=np.int64)])
+            e_keys = np.concatenate([prev * (a + 2) + codes, last * (a + 2) + end])
+            per_unit.append((len(variants), [e_rows], [e_keys], [row], [codes]))
+            edge_keys.append(e_keys)
         all_edges = np.unique(np.concatenate(edge_keys)) if edge_keys else np.zeros(0, np.int64)
         for n_var, e_rows, e_keys, a_rows, a_keys in per_unit:
             self.edges.append(_incidence(n_var, e_rows, e_keys, all_edges, count=True))
@@ -93,7 +99,7 @@ class ResampledDistance:
             cases = p.variants["cases"].to_numpy(dtype=float)
             order = np.lexsort((np.arange(len(cases)), -cases))
             k = min(head, len(cases))
-            enc = [measures._encode(tuple(v), book) for v in p.variants["variant"]]
+            enc = encoded[len(strings)]
             head_s = [enc[i] for i in order[:k]]
             mapping = np.empty(len(cases), dtype=np.int64)
             mapping[order[:k]] = np.arange(k)

@@ -391,6 +391,8 @@ def _keywords(func: Callable) -> set[str]:
 
 _codebook = _language.codebook
 _encode = _language.encode
+flat_codes = _language.flat_codes
+encode_many = _language.encode_many
 transport = _language.transport
 
 

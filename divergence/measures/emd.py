@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -145,7 +146,7 @@ def language(
         order = np.lexsort((np.arange(len(cases)), -cases))  # by cases desc, stable
         cases = cases[order]
         variants = list(p.variants["variant"])
-        strings = [encode(variants[keep[i]], book) for i in order]
+        strings = encode_many([variants[keep[i]] for i in order], book)
         total = cases.sum()
         k = int(np.searchsorted(np.cumsum(cases) / total, coverage - 1e-12)) + 1 if len(cases) else 0
         units.append((strings, cases, min(k, len(cases))))
@@ -315,6 +316,25 @@ def codebook(profiles: Sequence[UnitProfile]) -> dict[str, int]:
     """Activity name -> integer code, names sorted so codes are deterministic."""
     names = {a for p in profiles for v in p.variants["variant"] for a in v}
     return {a: i for i, a in enumerate(sorted(names))}
+
+
+def flat_codes(variants: Sequence[Sequence[str]], book: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every activity's code, variant after variant, and each variant's length (int64 arrays)."""
+    lengths = np.fromiter(map(len, variants), dtype=np.int64, count=len(variants))
+    flat = list(chain.from_iterable(variants))
+    codes = np.fromiter(map(book.__getitem__, flat), dtype=np.int64, count=len(flat))
+    return codes, lengths
+
+
+def encode_many(variants: Sequence[Sequence[str]], book: Mapping[str, int]) -> list[str]:
+    """``[encode(v, book) for v in variants]``, the characters made in one array and decoded at once."""
+    codes, lengths = flat_codes(variants, book)
+    chars = codes + 0x100
+    chars[chars >= 0xD800] += 0x800
+    text = chars.astype("<u4").tobytes().decode("utf-32-le")
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return [text[a:b] for a, b in zip(starts, ends)]
 
 
 def encode(variant: tuple[str, ...], book: Mapping[str, int]) -> str:
