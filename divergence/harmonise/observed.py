@@ -54,7 +54,7 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.process import cdist
 
 from ..errors import OptionError
-from ..measures.emd import encode
+from ..measures.emd import encode_many
 from ..profile import UnitProfile
 
 __all__ = [
@@ -264,9 +264,8 @@ def variant_distances(unit: UnitProfile, target: UnitProfile, *, workers: int = 
 
 def _indel(uv: list, tv: list, r_idx: np.ndarray, c_idx: np.ndarray, workers: int) -> np.ndarray:
     book = _codebook(uv, tv)
-    char = {a: encode((a,), book) for a in book}  # one character per activity
-    su = ["".join([char[a] for a in uv[i]]) for i in r_idx]
-    st = ["".join([char[a] for a in tv[j]]) for j in c_idx]
+    su = encode_many([uv[i] for i in r_idx], book)  # one character per activity
+    st = encode_many([tv[j] for j in c_idx], book)
     return cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
 
 
