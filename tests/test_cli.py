@@ -27,6 +27,16 @@ def test_help_lists_commands_and_examples_quickly():
     assert time.perf_counter() - start < 5  # the benchmark measures the real figure
 
 
+def test_the_module_entry_exits_with_mains_status_and_a_one_line_error(tmp_path):
+    # python -m divergence goes through cli.run (main, then a frozen heap at exit)
+    missing = tmp_path / "nowhere"
+    proc = subprocess.run([sys.executable, "-m", "divergence", "analyse", str(missing), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and str(missing) in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()
+
+
 def test_analyse_help_documents_every_contract_option(capsys):
     with pytest.raises(SystemExit) as info:
         main(["analyse", "--help"])
