@@ -206,7 +206,7 @@ def _check_transport_many_forked_equals_one_at_a_time():
     from pmhelpers import make_profile
 
     from divergence import parallel
-    from divergence.harmonise import observed
+    from divergence.harmonise import batch, observed
 
     rng = np.random.default_rng(7)
     langs = []
@@ -216,14 +216,14 @@ def _check_transport_many_forked_equals_one_at_a_time():
     jobs = [(a, b) for a in langs for b in langs]
     serial = [observed.transport_unit(a, b) for a, b in jobs]
     # the six pairs of distinct units run both ways share one distance matrix each
-    assert len(observed._mirrored(jobs)) == 6
-    reused = observed.transport_many(jobs)  # in this process (small work)
+    assert len(batch._mirrored(jobs)) == 6
+    reused = batch.transport_many(jobs)  # in this process (small work)
     for s, f in zip(serial, reused):
         assert s.pairs.equals(f.pairs)
-    observed.PARALLEL_MIN_CELLS = 0
+    batch.PARALLEL_MIN_CELLS = 0
     parallel.cores = lambda: 2
     assert parallel.can_fork()
-    forked = observed.transport_many(jobs)
+    forked = batch.transport_many(jobs)
     for s, f in zip(serial, forked):
         assert (s.unit, s.target, s.fitness, s.exact) == (f.unit, f.target, f.fitness, f.exact)
         assert s.pairs.equals(f.pairs)
@@ -238,7 +238,7 @@ def _check_auto_with_forked_workers_prices_exactly_as_serial():
 
     from divergence import parallel
     from divergence.costs.pricing import load_cost_model, price_unit
-    from divergence.harmonise import observed, plan
+    from divergence.harmonise import batch, plan
     from divergence.harmonise.plan import harmonise
 
     costs = load_cost_model()
@@ -259,7 +259,7 @@ def _check_auto_with_forked_workers_prices_exactly_as_serial():
                 h.changes, h.exceptions, {u: c.items.to_csv() for u, c in h.costs.items()})
 
     serial = run()
-    observed.PARALLEL_MIN_CELLS = 0
+    batch.PARALLEL_MIN_CELLS = 0
     parallel.cores = lambda: 2
     assert parallel.can_fork()
     assert run() == serial  # transports forked, candidates priced here

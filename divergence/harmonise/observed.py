@@ -44,9 +44,8 @@ variant with capacity left), and :attr:`UnitTransport.exact` says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +60,6 @@ __all__ = [
     "UnitTransport",
     "PairEdits",
     "transport_unit",
-    "transport_many",
     "variant_distances",
     "pair_edits",
     "DEFAULT_TOLERANCE",
@@ -72,11 +70,6 @@ __all__ = [
 DEFAULT_TOLERANCE = 2.0
 #: Largest residual transport problem (unit variants × target variants) solved exactly.
 EXACT_MAX_CELLS = 6_000_000
-#: :func:`transport_many` forks workers from this many variant pairs in all (a pool costs ~0.1 s).
-PARALLEL_MIN_CELLS = 2_000_000
-#: Most cells of the distance matrices shared by jobs transported both ways
-#: (:func:`transport_many`; int32, so 100 MB).
-REUSE_MAX_CELLS = 25_000_000
 
 Variant = tuple[str, ...]
 
@@ -267,81 +260,6 @@ def _indel(uv: list, tv: list, r_idx: np.ndarray, c_idx: np.ndarray, workers: in
     su = encode_many([uv[i] for i in r_idx], book)  # one character per activity
     st = encode_many([tv[j] for j in c_idx], book)
     return cdist(su, st, scorer=Indel.distance, dtype=np.int32, workers=workers)
-
-
-def _mirrored(jobs: Sequence[tuple[UnitProfile, UnitProfile]]) -> dict[int, tuple[int, bool]]:
-    """Jobs whose mirror (target onto unit) is also a job: job -> (the pair's first job, transposed).
-
-    The indel distance is symmetric, so a pair's matrix serves both
-    directions; pairs are kept while their matrices together stay within
-    :data:`REUSE_MAX_CELLS`.
-    """
-    at = {(id(u), id(t)): k for k, (u, t) in enumerate(jobs)}
-    out: dict[int, tuple[int, bool]] = {}
-    cells = 0
-    for k, (u, t) in enumerate(jobs):
-        m = at.get((id(t), id(u)))
-        if m is None or m <= k or u is t:
-            continue
-        size = len(u.variants) * len(t.variants)
-        if cells + size > REUSE_MAX_CELLS:
-            continue
-        cells += size
-        out[k] = (k, False)
-        out[m] = (k, True)
-    return out
-
-
-def transport_many(
-    jobs: Sequence[tuple[UnitProfile, UnitProfile]],
-    *,
-    tolerance: float = DEFAULT_TOLERANCE,
-    then: Callable[[UnitProfile, UnitProfile, UnitTransport], Any] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list:
-    """:func:`transport_unit` of each ``(unit, target)`` job, in forked workers when the work is large.
-
-    The same plans as one call at a time (each problem is solved alone, by
-    the same deterministic solver); only the wall time changes. Problems go
-    to the workers largest first. With ``then``, each result is the pair
-    ``(transport, then(unit, target, transport))``, the follow-up computed
-    in the same worker. ``progress(done, total)`` is called as the problems
-    finish (in the workers' order, largest first).
-    """
-    from .. import parallel
-
-    report = progress or (lambda done, total: None)
-
-    if not jobs:
-        return []
-    cells = [len(u.variants) * len(t.variants) for u, t in jobs]
-    workers = min(parallel.cores(), len(jobs))
-
-    # pairs transported both ways share one distance matrix, computed here (on all cores) before the workers fork
-    mirror = _mirrored(jobs)
-    shared = {k: variant_distances(*jobs[k]) for k in sorted({first for first, _ in mirror.values()})}
-
-    def one(k: int, threads: int):
-        u, t = jobs[k]
-        d = None
-        if k in mirror:
-            first, transposed = mirror[k]
-            d = shared[first].T if transposed else shared[first]
-        tr = transport_unit(u, t, tolerance=tolerance, workers=threads, distances=d)
-        return tr if then is None else (tr, then(u, t, tr))
-
-    out: list = [None] * len(jobs)
-    if workers < 2 or sum(cells) < PARALLEL_MIN_CELLS or not parallel.can_fork():
-        for k in range(len(jobs)):
-            out[k] = one(k, -1)
-            report(k + 1, len(jobs))
-        return out
-    order = sorted(range(len(jobs)), key=lambda k: (-cells[k], k))
-    # one distance thread per worker: the workers are the parallelism
-    for n, found in enumerate(parallel.fork_iter(lambda n: one(order[n], 1), len(jobs), workers=workers)):
-        out[order[n]] = found
-        report(n + 1, len(jobs))
-    return out
 
 
 def pair_edits(v: Sequence[str], w: Sequence[str]) -> PairEdits:

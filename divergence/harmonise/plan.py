@@ -38,7 +38,7 @@ from ..errors import OptionError
 from ..model.behaviour import model_graph
 from ..model.pm import MODEL_SUFFIXES, Model, discover_model_from_variants, read_model
 from ..profile import UnitProfile, profile_from_variants
-from . import observed
+from . import batch, observed
 from .aligned import UnitAlignment, align_unit, change_items, deviations
 from .backlog import DROP_MAX_TARGET_SHARE, judge, observed_items
 from .changes import ChangeItem
@@ -271,7 +271,7 @@ def harmonise_onto(
     if target.profile is not None:
         given = dict(transports or {})
         todo = [u for u in profiles if u not in given]
-        solved = observed.transport_many([(profiles[u], target.profile) for u in todo], tolerance=tolerance)
+        solved = batch.transport_many([(profiles[u], target.profile) for u in todo], tolerance=tolerance)
         given.update(zip(todo, solved))
         for u, p in profiles.items():
             fits[u] = given[u]
@@ -363,7 +363,7 @@ def harmonise(
         if progress:
             progress(done, steps)
 
-    found = observed.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol,
+    found = batch.transport_many([(profiles[u], cands[k].profile) for u, k in jobs], tolerance=tol,
                                     then=lambda unit, target, tr: observed_items(unit, tr, target), progress=solved)
     transports: dict[int, dict[str, UnitTransport]] = defaultdict(dict)
     backlogs: dict[int, dict[str, list[ChangeItem]]] = defaultdict(dict)
