@@ -10,8 +10,8 @@ things make it cheaper than one call after another, without changing a plan:
 * large work goes to forked workers, largest problems first;
 * a worker sends its transport back with the pairs' variants as positions
   in the two profiles' variant tables, not as tuples of activity names
-  (BPIC 2015: 41 MB of pickles, 1.1 s to write and read, become about
-  2 MB); the parent puts the tuples back.
+  (BPIC 2015: 41 MB of pickles, 1.1 s to write and read, become 5 MB
+  with the backlog items); the parent puts the tuples back.
 """
 
 from __future__ import annotations
