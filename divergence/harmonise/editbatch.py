@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
+from ..measures.emd import strings_of_codes
+
 __all__ = ["aggregate_edits"]
 
 _KINDS = ("reorder", "rework", "del", "ins")
@@ -73,12 +75,7 @@ def aggregate_edits(v_list: Sequence, w_list: Sequence, mass) -> tuple[dict, dic
     codes = codes.astype(np.int64)
     names = [str(a) for a in uniques]
     n_act = max(len(names), 1)
-    # one character per activity (as measures.emd.encode: no control or surrogate code points),
-    # all variants decoded from one buffer
-    chars = codes + 0x100
-    chars[chars >= 0xD800] += 0x800
-    text = chars.astype("<u4").tobytes().decode("utf-32-le")
-    strings = [text[o : o + k] for o, k in zip(var_off.tolist(), var_len.tolist())]
+    strings = strings_of_codes(codes, var_len)  # one character per activity
     # ------------------------------------------------ the edit scripts (C-fast, one call per pair)
     tags: list = []
     ps: list = []

@@ -328,7 +328,11 @@ def flat_codes(variants: Sequence[Sequence[str]], book: Mapping[str, int]) -> tu
 
 def encode_many(variants: Sequence[Sequence[str]], book: Mapping[str, int]) -> list[str]:
     """``[encode(v, book) for v in variants]``, the characters made in one array and decoded at once."""
-    codes, lengths = flat_codes(variants, book)
+    return strings_of_codes(*flat_codes(variants, book))
+
+
+def strings_of_codes(codes: np.ndarray, lengths: np.ndarray) -> list[str]:
+    """One string per variant from its activities' codes (laid out variant after variant), as :func:`encode`."""
     chars = codes + 0x100
     chars[chars >= 0xD800] += 0x800
     text = chars.astype("<u4").tobytes().decode("utf-32-le")
