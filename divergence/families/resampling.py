@@ -73,7 +73,7 @@ class ResampledDistance:
             variants = [tuple(v) for v in p.variants["variant"]]
             self.index.append({v: i for i, v in enumerate(variants)})
             codes, lengths = measures.flat_codes(variants, book)
-            encoded.append(measures.encode_many(variants, book))
+            encoded.append(measures.strings_of_codes(codes, lengths))
             # each variant's edges: start -> first, each directly-follows pair, last -> end
             row = np.repeat(np.arange(len(variants), dtype=np.int64), lengths)
             first = np.zeros(len(codes), dtype=bool)
@@ -95,11 +95,10 @@ class ResampledDistance:
             self.acts.append(_incidence(n_var, a_rows, a_keys, np.arange(a), count=False))
         # language: the head of each unit's variants, the tail mapped onto it
         strings = []
-        for p in profiles:
+        for p, enc in zip(profiles, encoded):
             cases = p.variants["cases"].to_numpy(dtype=float)
             order = np.lexsort((np.arange(len(cases)), -cases))
             k = min(head, len(cases))
-            enc = encoded[len(strings)]
             head_s = [enc[i] for i in order[:k]]
             mapping = np.empty(len(cases), dtype=np.int64)
             mapping[order[:k]] = np.arange(k)

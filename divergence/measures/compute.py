@@ -392,7 +392,7 @@ def _keywords(func: Callable) -> set[str]:
 _codebook = _language.codebook
 _encode = _language.encode
 flat_codes = _language.flat_codes
-encode_many = _language.encode_many
+strings_of_codes = _language.strings_of_codes
 transport = _language.transport
 
 
