@@ -131,16 +131,20 @@ def _columns(emd_c_sparse, a, b, cost, full_rows, plan):
         fs, ft, fv, value, alpha, beta, code = emd_c_sparse(*args)
         if code != 1:
             return None
+        # idle rows and columns price at +inf: their potential is taken as -inf
+        out_a = np.where(idle_rows, -np.inf, alpha)
+        out_b = np.where(idle_cols, -np.inf, beta)
         added = 0
         for s in range(0, R, step):  # price the arcs left out
-            rc = cost[s : s + step] - alpha[s : s + step, None] - beta[None, :]
-            rc[have[s : s + step]] = np.inf
-            rc[idle_rows[s : s + step]] = np.inf
-            rc[:, idle_cols] = np.inf
-            rows = np.flatnonzero((rc < -tol).any(axis=1))
+            rc = np.subtract(cost[s : s + step], out_a[s : s + step, None], dtype=np.float64)
+            rc -= out_b[None, :]
+            neg = rc < -tol
+            neg &= ~have[s : s + step]  # arcs in the graph are priced already
+            rows = np.flatnonzero(neg.any(axis=1))
             if not len(rows):
                 continue
             sub = rc[rows]
+            sub[have[s + rows]] = np.inf
             pick = np.argpartition(sub, k - 1, axis=1)[:, :k] if k < C else np.broadcast_to(np.arange(C), (len(rows), C))
             rr = np.repeat(rows, pick.shape[1])
             cc = pick.ravel()
