@@ -1,7 +1,9 @@
 """The read-and-profile step of :func:`divergence.analyse`: inputs resolved, events read or aggregated.
 
-The pandas engine reads the events into a canonical frame (profiled later,
-in one pass, by :func:`divergence.profile.profile_units`); every other engine
+The pandas engine profiles each file where it is read
+(:mod:`divergence.engines.perfile`), or, with an activity mapping or
+``--complete-only`` (which work on events), reads the events into one
+canonical frame, profiled later by :func:`divergence.profile.profile_units`; every other engine
 computes the profiles' aggregates where the data lives
 (:func:`divergence.engines.aggregate`). Both roads end in the same
 :class:`ReadOutcome`.
@@ -108,6 +110,15 @@ def read_step(inputs: Sequence, engine: str, specific: dict[str, str | None], co
         return _with_profiles(inputs, profile_parts, engine, specific, columns, read, pseudonymise=pseudonymise,
                               key=key, progress=progress)
     t0 = time.perf_counter()
+    if engine == "pandas" and not read.mapping and not read.complete_only:  # profiled where each file is read
+        from ..warmup import preload
+        from .perfile import read_profiles
+
+        progress("reading logs", 0, 1)
+        profiles, sources = read_profiles(inputs, columns, read, key=key, pseudonymise=pseudonymise,
+                                          meanwhile=None if "pm4py" in sys.modules else preload)
+        progress("reading logs", 1, 1)
+        return ReadOutcome(None, profiles, sources, None, time.perf_counter() - t0, None, None)
     if engine == "pandas":
         events, sources, unfinished, applied = _read_pandas(inputs, columns, read, progress)
         if pseudonymise:

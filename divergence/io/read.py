@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -133,6 +134,28 @@ def read_logs(
     EmptyLogError
         A file holds no events (after cleaning).
     """
+    jobs = read_jobs(paths, columns=columns, max_bytes=max_bytes, unit_rule=unit_rule, lifecycle=lifecycle,
+                     object_type=object_type, **column_keys)
+    results = run_jobs(jobs, meanwhile)
+    frames = [events for events, _ in results]
+    records = [record for _, record in results]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
+    frame = _sort(frame)
+    frame.attrs["sources"] = records
+    return frame
+
+
+def read_jobs(
+    paths: PathArg | Sequence[PathArg],
+    *,
+    columns: Columns | None = None,
+    max_bytes: int | None = None,
+    unit_rule: str = "first",
+    lifecycle: str = "auto",
+    object_type: str | None = None,
+    **column_keys: str | None,
+) -> list[tuple]:
+    """One job per log file found (arguments as :func:`read_logs`), in read order, for :func:`run_jobs`."""
     limit = default_max_bytes() if max_bytes is None else int(max_bytes)
     keys = Columns.resolve(columns, column_keys).by_role()
     from divergence.io.clean import check_read_options
@@ -141,23 +164,51 @@ def read_logs(
     sources = _find_sources(paths)
     fallback_process = loose_process(sources)
     options = {"unit_rule": unit_rule, "lifecycle": lifecycle, "object_type": object_type}
-    jobs = [(source, keys, limit, source.process or fallback_process, options) for source in sources]
-    pooled = meanwhile is not None or _parallel_worth_it(sources)
-    results = _read_parallel(jobs, meanwhile) if pooled and PARALLEL_WORKERS > 1 else None
+    return [(source, keys, limit, source.process or fallback_process, options) for source in sources]
+
+
+def run_jobs(jobs: list[tuple], meanwhile: Callable[[], None] | None = None) -> list[tuple[pd.DataFrame, dict]]:
+    """``(events, source record)`` of each job's file read, in order (see :func:`read_logs` for when in workers)."""
+    return [pair for pairs, _ in run_groups([[job] for job in jobs], meanwhile) for pair in pairs]
+
+
+def run_groups(groups: list[list[tuple]], meanwhile: Callable[[], None] | None = None,
+               then: Callable[[list[tuple[pd.DataFrame, dict]]], Any] | None = None) -> list[tuple[Any, list[dict]]]:
+    """Read groups of files (jobs of :func:`read_jobs`), a group at a time per worker, in order.
+
+    Returns, for each group with a file read, ``(pairs, records)``: the
+    ``(events, source record)`` of its files read and their records. With
+    ``then`` (a module-level function), ``then(pairs)`` is computed where the
+    group was read and returned instead of the pairs, so large frames need
+    not travel back. OCEL files that need an object type are left out (with
+    their warning); none read at all is an error. Workers are used as by
+    :func:`read_logs`.
+    """
+    pooled = meanwhile is not None or _parallel_worth_it([job[0] for group in groups for job in group])
+    results = _read_parallel(groups, meanwhile, then) if pooled and PARALLEL_WORKERS > 1 else None
     if results is None:
-        results = [_read_one(*job) for job in jobs]
+        results = [_read_group(group, then) for group in groups]
         if meanwhile is not None:
             meanwhile()
-    skipped = [r for r in results if isinstance(r, str)]  # OCEL logs that need --object-type
-    results = [r for r in results if not isinstance(r, str)]
+    skipped = [reason for _, _, reasons in results for reason in reasons]  # OCEL logs that need --object-type
+    results = [(payload, records) for payload, records, _ in results if records]
     if not results:
         raise InputError(skipped[0])
-    frames = [events for events, _ in results]
-    records = [record for _, record in results]
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
-    frame = _sort(frame)
-    frame.attrs["sources"] = records
-    return frame
+    return results
+
+
+def _read_group(group: list[tuple], then: Callable | None):
+    """``(payload, records, skipped reasons)`` of one group of files (see :func:`run_groups`)."""
+    got = []
+    for job in group:
+        try:
+            got.append(_read_one(*job))
+        except MemoryError:
+            raise InputError(f"{job[0].path}: out of memory while reading the file") from None
+    pairs = [g for g in got if not isinstance(g, str)]
+    records = [record for _, record in pairs]
+    payload = pairs if then is None else (then(pairs) if pairs else None)
+    return payload, records, [g for g in got if isinstance(g, str)]
 
 
 def loose_process(sources) -> str:
@@ -290,18 +341,19 @@ def _parallel_worth_it(sources: list[_Source]) -> bool:
     return size > PARALLEL_MIN_BYTES
 
 
-def _read_parallel(jobs: list, meanwhile: Callable[[], None] | None = None) -> list | None:
+def _read_parallel(groups: list, meanwhile: Callable[[], None] | None = None, then: Callable | None = None) -> list | None:
     """Read files in worker processes, in order; None when no pool can be had.
 
-    Workers record their warnings and return them with the events (or the
+    Workers record their warnings and return them with what they read (or the
     :class:`DivergenceError` raised); the parent re-issues the warnings in
-    file order and raises the first file's error, as the serial path would.
+    file order and raises the first file's error, as the serial path would
+    (``groups`` hold consecutive files, so group order is file order).
     """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     try:
-        with ProcessPoolExecutor(max_workers=min(PARALLEL_WORKERS, len(jobs)), mp_context=context) as pool:
-            futures = [pool.submit(_worker, *job) for job in jobs]
+        with ProcessPoolExecutor(max_workers=min(PARALLEL_WORKERS, len(groups)), mp_context=context) as pool:
+            futures = [pool.submit(_worker, group, then) for group in groups]
             if meanwhile is not None:  # the workers are forked by now: this process is free
                 meanwhile()
                 meanwhile = None
@@ -324,16 +376,17 @@ def _read_parallel(jobs: list, meanwhile: Callable[[], None] | None = None) -> l
         return None  # no worker processes here (sandbox, frozen app): read serially
 
 
-def _worker(source: _Source, keys, limit: int, process: str, options=None):
-    """Run :func:`_read_one` in a worker: ("ok"|"error", result or error, warnings)."""
+def _worker(group: list[tuple], then: Callable | None = None):
+    """Run :func:`_read_group` in a worker: ("ok"|"error", result or error, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = ("ok", _read_one(source, keys, limit, process, options))
+            result = ("ok", _read_group(group, then))
         except DivergenceError as exc:
             result = ("error", exc.with_traceback(None))
-        except MemoryError:
-            result = ("error", InputError(f"{source.path}: out of memory while reading the file"))
+        except MemoryError:  # in ``then``: the files themselves were read
+            where = ", ".join(str(job[0].path) for job in group)
+            result = ("error", InputError(f"{where}: out of memory while profiling what was read"))
     msgs = []
     for w in caught:
         category = w.category if issubclass(w.category, DivergenceWarning) else None
