@@ -43,7 +43,7 @@ def write_outputs(
         ``out``.
     """
     from .html import render_html
-    from .tables import write_process_tables
+    from .tables import table_parts
 
     out = Path(out)
     min_cases = int(result.options.get("min_cases", 1) or 1)
@@ -58,10 +58,11 @@ def write_outputs(
         entries = ["report.html", "summary.json", "divergence.xlsx"]
         graph_paths: dict[str, dict[str, Path]] = {}
         table_links: dict[str, dict[str, str]] = {}
+        table_parts_done: dict[tuple[str, int], dict[str, str]] = {}
         model_links: dict[str, dict[str, str]] = {}  # the target's and every unit's model as laid-out BPMN
         folders: dict[str, str] = {}
         # every output but the page is an independent job: they share one pool
-        # of two workers, the longest first (tables, summary, models, workbook),
+        # of two workers, the longest first (tables in three parts, summary, models, workbook),
         # then the drawings; the page is written last, from their files
         from functools import partial
 
@@ -73,8 +74,9 @@ def write_outputs(
             folder_name = _unique(safe_name(p), entries)
             entries.append(folder_name)
             folders[p] = folder_name
-        jobs: list = [((p, "tables"), partial(write_process_tables, pr, tmp / folders[p], min_cases=min_cases))
-                      for p, pr in result.processes.items()]
+        parts = table_parts()  # side by side, the test tables (the longest on large logs) first
+        jobs: list = [((p, f"tables:{i}"), partial(parts[i], pr, tmp / folders[p], min_cases=min_cases))
+                      for p, pr in result.processes.items() for i in reversed(range(len(parts)))]
         jobs.append(((None, "summary"), partial(_summary_text, result, stamp)))
         jobs += [((p, "models"), partial(write_models, pr, tmp / folders[p] / "models"))
                  for p, pr in result.processes.items()]
@@ -89,8 +91,8 @@ def write_outputs(
         label = "writing tables and drawing graphs" if graphs else "writing tables"
         summary_text = ""
         for done, ((p, key), value) in enumerate(run_jobs(jobs), start=1):
-            if key == "tables":
-                table_links[p] = {k: f"{folders[p]}/{v.name}" for k, v in value.items()}
+            if key.startswith("tables:"):
+                table_parts_done[p, int(key[7:])] = {k: f"{folders[p]}/{v.name}" for k, v in value.items()}
             elif key == "models":
                 model_links[p] = {k: f"{folders[p]}/models/{v.name}" for k, v in value.items()}
             elif key == "summary":
@@ -101,6 +103,8 @@ def write_outputs(
                 graph_paths[p][key] = svg_of(value)
             progress(label, done, len(jobs))
         progress("writing report", 0, 1)
+        for p in result.processes:  # the links in the order write_process_tables gives
+            table_links[p] = {k: v for i in range(len(parts)) for k, v in table_parts_done[p, i].items()}
         outputs = {p: {"folder": folders[p], "tables": table_links[p], "models": model_links[p]}
                    for p in result.processes}
         (tmp / "summary.json").write_text(_with_outputs(summary_text, outputs), encoding="utf-8")

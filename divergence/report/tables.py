@@ -11,11 +11,31 @@ from ..result import ProcessResult
 from . import uncertainty
 from .safe import write_csv
 
-__all__ = ["write_process_tables"]
+__all__ = ["write_process_tables", "table_parts"]
 
 
 def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1) -> dict[str, Path]:
     """Write one process's CSV tables into ``folder``; returns name -> path."""
+    out: dict[str, Path] = {}
+    for part in table_parts():
+        out.update(part(pr, folder, min_cases=min_cases))
+    return out
+
+
+def table_parts() -> list:
+    """The writers of a process's tables, in the order of their names, each ``(pr, folder, *, min_cases)
+    -> {name: path}``: independent, so that the report can run them side by side (the test tables of
+    a large log take as long as all the others)."""
+    return [_main_tables, _common_tables, _uncertainty_tables]
+
+
+def _uncertainty_tables(pr: ProcessResult, folder: Path, *, min_cases: int) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return uncertainty.write_tables(pr, folder, min_cases=min_cases)
+
+
+def _main_tables(pr: ProcessResult, folder: Path, *, min_cases: int) -> dict[str, Path]:
+    """Matrices, families, costs, backlog, exceptions and variants."""
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     for name in list(pr.matrices) + (["conformance_raw"] if pr.conformance_raw is not None else []):
@@ -34,13 +54,12 @@ def write_process_tables(pr: ProcessResult, folder: Path, *, min_cases: int = 1)
         v["variant"] = v["variant"].map(" → ".join)
         var_rows.append(v)
     out["variants"] = write_csv(pd.concat(var_rows, ignore_index=True), folder / "variants.csv")
-    out.update(_common_tables(pr, folder, min_cases))
-    out.update(uncertainty.write_tables(pr, folder, min_cases=min_cases))
     return out
 
 
-def _common_tables(pr: ProcessResult, folder: Path, min_cases: int) -> dict[str, Path]:
+def _common_tables(pr: ProcessResult, folder: Path, *, min_cases: int) -> dict[str, Path]:
     """Common core of all units and of each family, and each unit's local deviations."""
+    folder.mkdir(parents=True, exist_ok=True)
     cores = [("all", pr.common)] + [(f, c) for f, c in pr.family_common.items()]
     edges, local_e, local_v = [], [], []
     for group, core in cores:
