@@ -14,9 +14,10 @@ Rows, each on the five BPIC 2015 logs (``../shared/data/bpic2015/*.xes.gz``):
    ``to_pandas``; pl4pm ``read_xes`` (lxml iterparse; given a ``gzip.open`` stream
    because it does not read ``.gz`` itself).
 2. ``profile``: read + per-unit directly-follows graph (edge -> count) + variants
-   (activity sequence -> cases). Ours: ``read_logs`` + :func:`divergence.profile.profile_units`
-   (which also computes waiting times, activity/resource statistics and throughput
-   times); pm4py ``read_xes`` + ``discover_dfg`` + ``get_variants``; r4pm
+   (activity sequence -> cases). Ours: :func:`divergence.engines.perfile.read_profiles`,
+   the road of ``divergence analyse`` (each file profiled by
+   :func:`divergence.profile.profile_units` in the worker that reads it; it also
+   computes waiting times, activity/resource statistics and throughput times); pm4py ``read_xes`` + ``discover_dfg`` + ``get_variants``; r4pm
    ``import_item`` + ``discover_dfg`` + ``log_to_activity_projection``/``get_variants``;
    rustxes + a vectorised pandas DFG/variants; pl4pm ``discover_dfg`` + ``get_variants``
    on a rustxes frame (its own reader is timed in row 1).
@@ -103,16 +104,17 @@ def _stem(path: str | Path) -> str:
 
 
 def ours_profile_digest(paths) -> dict:
-    """Read with :func:`divergence.io.read_logs`, profile, and return ``{unit: {"dfg", "variants"}}``.
+    """Read and profile as ``divergence analyse`` does (each file profiled in the worker that reads it,
+    :func:`divergence.engines.perfile.read_profiles`); return ``{unit: {"dfg", "variants"}}``.
 
     ``dfg``: ``{(source, target): occurrences}``; ``variants``: ``{activities tuple: cases}``.
     """
-    from divergence.io import read_logs
-    from divergence.profile import profile_units
+    from divergence.engines.perfile import read_profiles
+    from divergence.options import Columns, ReadOptions
 
-    events = read_logs(paths)
+    profiles, _ = read_profiles(paths if isinstance(paths, (list, tuple)) else [paths], Columns(), ReadOptions())
     out = {}
-    for units in profile_units(events).values():
+    for units in profiles.values():
         for unit, p in units.items():
             e = p.edges
             out[unit] = {
@@ -587,7 +589,7 @@ _HOW = {
     ("read", "r4pm"): "`df.import_xes` per file (Polars frame, no pandas)",
     ("read", "rustxes+pandas"): "`import_xes` + `.to_pandas()` per file",
     ("read", "pl4pm"): "`read_xes(gzip.open(f))` per file (lxml, Python loop)",
-    ("profile", "ours"): "`read_logs` + `profile_units` (also waits, durations, resources)",
+    ("profile", "ours"): "`read_profiles`: each file profiled in the worker that reads it (also waits, durations, resources)",
     ("profile", "pm4py"): "`read_xes` + `discover_dfg` + `get_variants`",
     ("profile", "r4pm"): "`import_item` + `discover_dfg` + `log_to_activity_projection`/`get_variants`",
     ("profile", "rustxes+pandas"): "`import_xes` + `.to_pandas()` + vectorised pandas DFG/variants",
