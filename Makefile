@@ -11,12 +11,16 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# An editable install leaves our modules uncompiled, and where PYTHONDONTWRITEBYTECODE is set every
+# run would compile them again (0.2 s): compile them once here.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
+	$(BIN)/python -m compileall -q divergence >/dev/null
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[test]"
+	$(BIN)/python -m compileall -q divergence >/dev/null
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
