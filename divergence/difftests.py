@@ -54,6 +54,7 @@ import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import hypergeom, norm
 
+from .arrays import unique
 from .errors import warn
 from .harmonise.evidence import bh_adjust
 from .profile import UnitProfile
@@ -280,7 +281,7 @@ def _hypergeom_tails(x, m, k, n, xmin, xmax) -> tuple[np.ndarray, np.ndarray]:
         lower[long_] = hypergeom.cdf(x[long_], m[long_], k[long_], n[long_])
         upper[long_] = hypergeom.sf(x[long_] - 1, m[long_], k[long_], n[long_])
     width = 1 << np.ceil(np.log2(np.maximum(size, 1))).astype(np.int64)
-    for w in np.unique(width[~long_]):
+    for w in unique(width[~long_]):
         j = np.flatnonzero((width == w) & ~long_)
         i = xmin[j, None] + np.arange(w)[None, :]
         valid = i <= xmax[j, None]

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import unique
+
 __all__ = ["solve", "DENSE_MAX_CELLS", "START_ARCS", "MAX_ROUNDS"]
 
 #: Problems with at most this many cells go straight to the dense solver (no rounds to pay for).
@@ -165,7 +167,7 @@ def _northwest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sa = np.concatenate([[0.0], np.cumsum(a)])
     sb = np.concatenate([[0.0], np.cumsum(b)])
     sb[-1] = sa[-1] = max(sa[-1], sb[-1])
-    cuts = np.unique(np.concatenate([sa, sb]))
+    cuts = unique(np.concatenate([sa, sb]))
     mids = (cuts[:-1] + cuts[1:]) / 2
     rows = np.clip(np.searchsorted(sa, mids, side="right") - 1, 0, len(a) - 1)
     cols = np.clip(np.searchsorted(sb, mids, side="right") - 1, 0, len(b) - 1)

@@ -24,6 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 from scipy import sparse
 
+from ..arrays import unique
 from ..measures import compute as measures
 from ..measures.conformance import variant_fitness
 from ..profile import UnitProfile
@@ -89,7 +90,7 @@ class ResampledDistance:
             e_keys = np.concatenate([prev * (a + 2) + codes, last * (a + 2) + end])
             per_unit.append((len(variants), [e_rows], [e_keys], [row], [codes]))
             edge_keys.append(e_keys)
-        all_edges = np.unique(np.concatenate(edge_keys)) if edge_keys else np.zeros(0, np.int64)
+        all_edges = unique(np.concatenate(edge_keys)) if edge_keys else np.zeros(0, np.int64)
         for n_var, e_rows, e_keys, a_rows, a_keys in per_unit:
             self.edges.append(_incidence(n_var, e_rows, e_keys, all_edges, count=True))
             self.acts.append(_incidence(n_var, a_rows, a_keys, np.arange(a), count=False))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
+from ..arrays import unique
 from ..measures.emd import strings_of_codes
 
 __all__ = ["aggregate_edits"]
@@ -133,7 +134,7 @@ def aggregate_edits(v_list: Sequence, w_list: Sequence, mass) -> tuple[dict, dic
     g_i, pid_i, x_i, b_i, q_i = g_i[oi], pid_i[oi], x_i[oi], b_i[oi], q_i[oi]
     r_d = _rank_in_runs(g_d)
     r_i = _rank_in_runs(g_i)
-    groups = np.unique(np.concatenate([g_d, g_i]))
+    groups = unique(np.concatenate([g_d, g_i]))
     inv_d = np.searchsorted(groups, g_d)
     inv_i = np.searchsorted(groups, g_i)
     nd_g = np.bincount(inv_d, minlength=len(groups))
@@ -161,7 +162,7 @@ def aggregate_edits(v_list: Sequence, w_list: Sequence, mass) -> tuple[dict, dic
     # rework / deletions, insertions
     g_pid = groups // n_act
     g_x = groups % n_act
-    keys_of_var = np.unique(np.repeat(np.arange(len(variants), dtype=np.int64), var_len) * n_act + codes)
+    keys_of_var = unique(np.repeat(np.arange(len(variants), dtype=np.int64), var_len) * n_act + codes)
     extra = nd_g - k_g
     missing = ni_g - k_g
     ge = np.flatnonzero(extra > 0)
@@ -209,7 +210,7 @@ def aggregate_edits(v_list: Sequence, w_list: Sequence, mass) -> tuple[dict, dic
         ux[right] * n_act + matched_w(up, ub, right)[right],
     ])
     neighbours: dict = {}
-    for xn in np.unique(nb).tolist():
+    for xn in unique(nb).tolist():
         x, y = divmod(xn, n_act)
         neighbours.setdefault(names[x], set()).add(names[y])
     return cases, occ, neighbours

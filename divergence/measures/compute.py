@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.special import rel_entr
 
 from . import emd as _language
+from ..arrays import unique
 from ..errors import MatrixError, OptionError, check_matrix
 from ..profile import UnitProfile
 
@@ -295,7 +296,7 @@ def activities(profiles: Sequence[UnitProfile]) -> np.ndarray:
     for r, p in enumerate(profiles):
         total = float(p.variants["cases"].sum())
         for v, c in zip(p.variants["variant"], p.variants["cases"].to_numpy(dtype=float)):
-            k = np.unique(np.array([book[x] for x in v], dtype=np.int64))
+            k = unique(np.array([book[x] for x in v], dtype=np.int64))
             keys.append(k)
             weights.append(np.full(len(k), c / total if total else 0.0))
             rows.append(np.full(len(k), r))
@@ -365,7 +366,7 @@ def performance_matrix(
     # every unit's cumulative distribution on the pooled grid of values: W1 is
     # the area between two of them (what scipy's wasserstein_distance computes
     # pair by pair), here for all pairs at once
-    grid = np.unique(np.concatenate(nonempty))
+    grid = unique(np.concatenate(nonempty))
     width = np.diff(grid)
     cdf = np.zeros((n, max(len(grid) - 1, 0)))
     for i, (v, w) in enumerate(zip(vals, wts)):
