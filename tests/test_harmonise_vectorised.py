@@ -265,3 +265,12 @@ def _check_auto_with_forked_workers_prices_exactly_as_serial():
     assert run() == serial  # transports forked, candidates priced here
     plan.PARALLEL_MIN_ITEMS = 0
     assert run() == serial  # both forked
+
+
+def test_rates_stay_exact_with_case_counts_far_beyond_float32():
+    big = [10**12 + 1, 10**12 + 3, 7]
+    ind = CaseIndicators([("A", "B"), ("B", "A", "A"), ("B",)], big)
+    got = ind.rates(["add", "rework", "reorder", "reorder"], [("A",), ("A",), ("A", "B"), ("B", "A")]).tolist()
+    assert got == [ind.rate("add", ("A",)).cases, ind.rate("rework", ("A",)).cases,
+                   ind.rate("reorder", ("A", "B")).cases, ind.rate("reorder", ("B", "A")).cases]
+    assert got[0] == 2 * 10**12 + 4

@@ -88,6 +88,7 @@ class CaseIndicators:
         self._last = self._last.reshape(n, m)
         self._does: np.ndarray | None = None
         self._repeats: np.ndarray | None = None
+        self._first_t = self._last_t = None  # item-major copies, made with the first rates()
 
     def rate(self, kind: str, activities: Sequence[str]) -> Rate:
         """The rate of the indicator of a change item of ``kind`` on ``activities``."""
@@ -113,9 +114,14 @@ class CaseIndicators:
         The same counts as :meth:`rate`, for many items at once.
         """
         out = np.zeros(len(kinds), dtype=np.int64)
+        # weighted counts as float64 matrix-vector products (BLAS; exact: integer sums below 2**53),
+        # several times faster than NumPy's integer matmul; items laid out as rows
+        weights = self.cases.astype(np.float64)
         if self._does is None:
-            self._does = self.cases @ (self._count > 0)
-            self._repeats = self.cases @ (self._count >= 2)
+            self._does = _exact(weights @ (self._count > 0))
+            self._repeats = _exact(weights @ (self._count >= 2))
+            self._first_t = np.ascontiguousarray(self._first.T)
+            self._last_t = np.ascontiguousarray(self._last.T)
         pairs_at, xs, ys = [], [], []
         for k, (kind, acts) in enumerate(zip(kinds, activities)):
             indicator = INDICATOR_OF[kind][0]
@@ -131,8 +137,14 @@ class CaseIndicators:
         step = max(1, 4_000_000 // max(len(self.cases), 1))
         for s in range(0, len(pairs_at), step):
             x, y = np.asarray(xs[s : s + step]), np.asarray(ys[s : s + step])
-            out[np.asarray(pairs_at[s : s + step])] = self.cases @ (self._first[:, y] < self._last[:, x])
+            shows = (self._first_t[y] < self._last_t[x]).astype(np.float64)  # item x variant
+            out[np.asarray(pairs_at[s : s + step])] = _exact(shows @ weights)
         return out
+
+
+def _exact(sums: np.ndarray) -> np.ndarray:
+    """Float sums of integer weights back to int64 (exact while every sum stays below 2**53)."""
+    return np.rint(sums).astype(np.int64)
 
 
 def fisher_one_sided(unit: Rate, target: Rate, direction: str) -> float:
