@@ -97,6 +97,41 @@ def test_activities_weighted_jaccard_by_hand():
     assert m[0, 1] == pytest.approx(1 - 2.5 / 3.5, abs=1e-12)
 
 
+def _edge_and_activity_shares(profile):
+    """Reference, variant by variant: directly-follows counts (with ▶ and ■) and activity case shares."""
+    edges, acts = {}, {}
+    v = profile.variants
+    total = float(v["cases"].sum())
+    for variant, cases in zip(v["variant"], v["cases"]):
+        seq = ["▶", *variant, "■"]
+        for e in zip(seq, seq[1:]):
+            edges[e] = edges.get(e, 0.0) + cases
+        for a in set(variant):
+            acts[a] = acts.get(a, 0.0) + cases / total
+    return edges, acts
+
+
+variant_table = st.dictionaries(st.lists(st.sampled_from("ABCD"), max_size=6).map(tuple), st.integers(1, 9),
+                                min_size=1, max_size=6)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(variant_table, variant_table)
+def test_flow_and_activities_equal_a_variant_by_variant_reference(va, vb):
+    base_a, base_b = make_profiles({"a": [("AB", 1)], "b": [("AB", 1)]})
+    a, b = with_variants(base_a, va), with_variants(base_b, vb)
+    (ea, aa), (eb, ab) = _edge_and_activity_shares(a), _edge_and_activity_shares(b)
+    keys = sorted(set(ea) | set(eb))
+    pa = np.array([ea.get(k, 0.0) for k in keys])
+    pb = np.array([eb.get(k, 0.0) for k in keys])
+    m = compute_measures([a, b], names=["flow", "activities"]).matrices
+    assert m["flow"][0, 1] == pytest.approx(jensenshannon(pa / pa.sum(), pb / pb.sum(), base=2), abs=1e-9)
+    names = sorted(set(aa) | set(ab))
+    lo = sum(min(aa.get(n, 0.0), ab.get(n, 0.0)) for n in names)
+    hi = sum(max(aa.get(n, 0.0), ab.get(n, 0.0)) for n in names)
+    assert m["activities"][0, 1] == pytest.approx(1 - lo / hi if hi else 0.0, abs=1e-9)
+
+
 def test_performance_by_hand():
     # durations: a 1 h (2 events, step 1h) all cases; b 2 h; c half 1 h, half 2 h
     a, b, c = make_profiles(

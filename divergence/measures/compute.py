@@ -269,13 +269,22 @@ def flow(profiles: Sequence[UnitProfile]) -> np.ndarray:
     a = len(book)
     start, end = a, a + 1
     keys, weights, rows = [], [], []
-    for r, p in enumerate(profiles):
-        for v, c in zip(p.variants["variant"], p.variants["cases"].to_numpy(dtype=float)):
-            seq = np.array([start, *(book[x] for x in v), end], dtype=np.int64)
-            k = seq[:-1] * (a + 2) + seq[1:]
-            keys.append(k)
-            weights.append(np.full(len(k), c))
-            rows.append(np.full(len(k), r))
+    for r, p in enumerate(profiles):  # every variant's edges at once, in variant order
+        codes, lengths = flat_codes(list(p.variants["variant"]), book)
+        cases = p.variants["cases"].to_numpy(dtype=float)
+        # each variant as START, its codes, END, laid out variant after variant
+        seq_len = lengths + 2
+        seq = np.full(int(seq_len.sum()), end, dtype=np.int64)
+        seq_start = np.cumsum(seq_len) - seq_len
+        seq[seq_start] = start
+        inner = np.repeat(seq_start + 1 - (np.cumsum(lengths) - lengths), lengths) + np.arange(len(codes))
+        seq[inner] = codes
+        follows = np.ones(len(seq), dtype=bool)  # an edge from every position but a variant's last
+        follows[seq_start + seq_len - 1] = False
+        at = np.flatnonzero(follows)
+        keys.append(seq[at] * (a + 2) + seq[at + 1])
+        weights.append(np.repeat(cases, lengths + 1))
+        rows.append(np.full(len(at), r))
     return _js_matrix(_table(len(profiles), rows, keys, weights))
 
 
@@ -292,14 +301,18 @@ def activities(profiles: Sequence[UnitProfile]) -> np.ndarray:
     O(V·L) over V variants of length L, then O(N²·A) for A activities.
     """
     book = _codebook(profiles)
+    a = max(len(book), 1)
     keys, weights, rows = [], [], []
-    for r, p in enumerate(profiles):
+    for r, p in enumerate(profiles):  # each variant's distinct activities, sorted, variant after variant
         total = float(p.variants["cases"].sum())
-        for v, c in zip(p.variants["variant"], p.variants["cases"].to_numpy(dtype=float)):
-            k = unique(np.array([book[x] for x in v], dtype=np.int64))
-            keys.append(k)
-            weights.append(np.full(len(k), c / total if total else 0.0))
-            rows.append(np.full(len(k), r))
+        codes, lengths = flat_codes(list(p.variants["variant"]), book)
+        cases = p.variants["cases"].to_numpy(dtype=float)
+        share = cases / total if total else np.zeros(len(cases))
+        pairs = unique(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * a + codes)
+        variant, code = np.divmod(pairs, a)
+        keys.append(code)
+        weights.append(share[variant])
+        rows.append(np.full(len(code), r))
     x = _table(len(profiles), rows, keys, weights)
     n = len(profiles)
     out = np.zeros((n, n))
